@@ -1,0 +1,103 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Module layout and dependency direction: see docs/ARCHITECTURE.md (from ../shared/DESIGN.md).
+// Each module may import only the modules below it.
+let package = Package(
+    name: "dealersync",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "dealersync", targets: ["dealersync"]),
+        .library(name: "SyncCore", targets: ["SyncCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: ["JSON", "YAML"]),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+    ],
+    targets: [
+        // System library shims. Typed Swift-callable wrappers for C macros and variadics
+        // live in each shim.h.
+        .systemLibrary(
+            name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(
+            name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        // Pure sync core: values, clocks, merge, batch format, gzip codec. No I/O.
+        .target(
+            name: "SyncCore",
+            dependencies: [
+                "CZlib",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+
+        // Every SQL statement that touches a dealer's DMS database.
+        .target(
+            name: "SyncCapture",
+            dependencies: [
+                "SyncCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
+        // The dealership daemon: service loop, retries, libcurl transport, status.
+        .target(
+            name: "SyncAgent",
+            dependencies: [
+                "SyncCore", "SyncCapture", "CCurl",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
+
+        // The HQ service: Hummingbird app, routes, auth, HQ store.
+        .target(
+            name: "HQServer",
+            dependencies: [
+                "SyncCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]),
+
+        // Seeded, realistic dealership data for demo, benchmarks and tests.
+        .target(name: "DealershipData"),
+
+        // Command-line wiring only.
+        .executableTarget(
+            name: "dealersync",
+            dependencies: [
+                "SyncCore", "SyncCapture", "SyncAgent", "HQServer", "DealershipData",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
+        // Test helpers: temporary directories and databases, fixtures.
+        .target(
+            name: "SyncTestSupport",
+            dependencies: ["SyncCore", "SyncCapture", "DealershipData"]),
+
+        .testTarget(
+            name: "SyncCoreTests",
+            dependencies: ["SyncCore", "SyncTestSupport"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "ShimTests",
+            dependencies: ["CZlib", "CCurl"]),
+        .testTarget(
+            name: "CommandTests",
+            dependencies: ["dealersync", "SyncTestSupport"]),
+    ]
+)
