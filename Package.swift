@@ -87,17 +87,14 @@ let package = Package(
         // Test helpers: temporary directories and databases, fixtures.
         .target(
             name: "SyncTestSupport",
-            dependencies: ["SyncCore", "SyncCapture", "DealershipData"]),
+            dependencies: ["SyncCore", "SyncCapture", "DealershipData", "CZlib"]),
 
         .testTarget(
             name: "SyncCoreTests",
             dependencies: ["SyncCore", "SyncTestSupport"],
-            resources: [.copy("Fixtures")]),
+            exclude: ["Fixtures"]),
         .testTarget(
             name: "ShimTests",
             dependencies: ["CZlib", "CCurl"]),
-        .testTarget(
-            name: "CommandTests",
-            dependencies: ["dealersync", "SyncTestSupport"]),
     ]
 )
