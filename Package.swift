@@ -38,6 +38,8 @@ let package = Package(
             dependencies: [
                 "CZlib",
                 .product(name: "Crypto", package: "swift-crypto"),
+                // Parses the sync schema document; pure parsing, no I/O.
+                .product(name: "Yams", package: "Yams"),
             ]),
 
         // Every SQL statement that touches a dealer's DMS database.

@@ -8,7 +8,7 @@ public struct SyncCoreError: Error, Hashable, Sendable, CustomStringConvertible 
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case invalidValue, invalidNodeID, malformedBatch, truncated, trailingData
-            case unsupportedVersion, limitExceeded, compressionFailed, clockTooFarAhead
+            case unsupportedVersion, limitExceeded, compressionFailed, clockTooFarAhead, invalidSchema
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -29,6 +29,8 @@ public struct SyncCoreError: Error, Hashable, Sendable, CustomStringConvertible 
         public static let limitExceeded = Code(.limitExceeded)
         /// zlib reported an error other than truncation.
         public static let compressionFailed = Code(.compressionFailed)
+        /// The sync schema document is not valid.
+        public static let invalidSchema = Code(.invalidSchema)
         /// A received clock reading is further ahead than the configured bound.
         public static let clockTooFarAhead = Code(.clockTooFarAhead)
 

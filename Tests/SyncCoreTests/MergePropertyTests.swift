@@ -153,6 +153,9 @@ struct MergePropertyTests {
             let decoded = try Batch(decoding: bytes)
             #expect(decoded == batch, "seed \(seed)")
             #expect(decoded.encoded() == bytes, "seed \(seed): encoding is not canonical")
+            for row in history.finals {
+                #expect(try RowVersion(canonicalBytes: row.canonicalBytes) == row, "seed \(seed)")
+            }
         }
     }
 }

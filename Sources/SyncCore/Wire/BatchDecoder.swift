@@ -66,6 +66,20 @@ extension Batch {
     }
 }
 
+extension RowVersion {
+    /// Decodes `canonicalBytes`: how HQ and the agent store a version in a single column.
+    public init(canonicalBytes bytes: [UInt8]) throws {
+        var reader = ByteReader(bytes)
+        reader.context = "stored row version"
+        let count = try reader.readCount(maximum: reader.remaining, of: "string count")
+        var strings: [String] = []
+        for _ in 0..<count { strings.append(try reader.readString()) }
+        var decoder = RowDecoder(strings: strings, baseHLC: 0, limits: BatchLimits())
+        self = try decoder.read(row: 0, from: &reader)
+        guard reader.isAtEnd else { throw reader.error(.trailingData, "bytes follow the row version") }
+    }
+}
+
 /// Decodes rows against a batch's string table and base HLC.
 private struct RowDecoder {
     let strings: [String]

@@ -1,0 +1,209 @@
+import Yams
+
+/// Reading the sync schema from YAML, with errors that give the path of the bad field and
+/// what is allowed there, e.g. `tables[2].direction: "sideways" is not allowed; use one of
+/// both, up, down`. Unknown keys are refused too, so a typo never silently does nothing.
+extension SyncSchema {
+    public init(yaml: String, source: String = "sync schema") throws {
+        let document: SchemaDocument
+        do {
+            document = try YAMLDecoder().decode(SchemaDocument.self, from: yaml)
+        } catch let error as SchemaFieldError {
+            throw error.asCoreError(source: source)
+        } catch let error as DecodingError {
+            // Yams wraps errors thrown while decoding; ours carry the better message.
+            if case .dataCorrupted(let context) = error, let field = context.underlyingError as? SchemaFieldError {
+                throw field.asCoreError(source: source)
+            }
+            if case .dataCorrupted(let context) = error, let inner = context.underlyingError as? DecodingError {
+                throw SchemaFieldError(decoding: inner).asCoreError(source: source)
+            }
+            throw SchemaFieldError(decoding: error).asCoreError(source: source)
+        } catch {
+            throw SyncCoreError(
+                .invalidSchema, "\(source): not a YAML document (\(error))",
+                hint: "check indentation and quoting; see docs/SYNC-SCHEMA.md for an example")
+        }
+        self = try document.validated(source: source)
+    }
+
+    /// The schema as YAML, in the form `init(yaml:)` reads.
+    public func yaml() -> String {
+        var lines = ["version: \(version)", "tables:"]
+        for table in tables {
+            lines.append("  - name: \(Self.quoted(table.name))")
+            lines.append("    direction: \(table.direction.rawValue)")
+            if let routing = table.routingColumn { lines.append("    routing_column: \(Self.quoted(routing))") }
+            if table.broadcast { lines.append("    broadcast: true") }
+            if table.deleteRule != .updateWins { lines.append("    on_delete_conflict: \(table.deleteRule.rawValue)") }
+            if !table.owners.isEmpty {
+                lines.append("    owners:")
+                for (column, owner) in table.owners.sorted(by: { $0.key < $1.key }) {
+                    lines.append("      \(Self.quoted(column)): \(owner.rawValue)")
+                }
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private static func quoted(_ string: String) -> String {
+        "\"" + string.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+}
+
+/// A field-level problem found while decoding, with its path.
+struct SchemaFieldError: Error {
+    var path: String
+    var problem: String
+
+    init(path: [CodingKey], problem: String) {
+        self.init(renderedPath: SchemaFieldError.render(path), problem: problem)
+    }
+
+    init(renderedPath: String, problem: String) {
+        self.path = renderedPath
+        self.problem = problem
+    }
+
+    init(decoding error: DecodingError) {
+        switch error {
+        case .keyNotFound(let key, let context):
+            self.init(path: context.codingPath + [key], problem: "is missing")
+        case .typeMismatch(let type, let context):
+            self.init(path: context.codingPath, problem: "has the wrong type; expected \(SchemaFieldError.describe(type))")
+        case .valueNotFound(let type, let context):
+            self.init(path: context.codingPath, problem: "is empty; expected \(SchemaFieldError.describe(type))")
+        case .dataCorrupted(let context):
+            self.init(path: context.codingPath, problem: context.debugDescription)
+        @unknown default:
+            self.init(path: [], problem: "\(error)")
+        }
+    }
+
+    func asCoreError(source: String) -> SyncCoreError {
+        SyncCoreError(
+            .invalidSchema, "\(source): \(path.isEmpty ? "document" : path) \(problem)",
+            hint: "fix that field; docs/SYNC-SCHEMA.md lists every field and its allowed values")
+    }
+
+    static func render(_ path: [CodingKey]) -> String {
+        var rendered = ""
+        for key in path {
+            if let index = key.intValue { rendered += "[\(index)]" } else { rendered += (rendered.isEmpty ? "" : ".") + key.stringValue }
+        }
+        return rendered
+    }
+
+    static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "text"
+        case is Bool.Type: "true or false"
+        case is UInt64.Type, is Int.Type: "a whole number"
+        default: "a \(type)"
+        }
+    }
+}
+
+/// A coding key that accepts any name, for listing the keys a mapping has.
+private struct AnyKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+private func refuseUnknownKeys(in decoder: Decoder, allowed: [String]) throws {
+    let container = try decoder.container(keyedBy: AnyKey.self)
+    for key in container.allKeys where !allowed.contains(key.stringValue) {
+        throw SchemaFieldError(
+            path: decoder.codingPath + [key],
+            problem: "is not a known field; allowed here: \(allowed.joined(separator: ", "))")
+    }
+}
+
+private struct SchemaDocument: Decodable {
+    var version: UInt64
+    var tables: [TableDocument]
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case version, tables }
+
+    init(from decoder: Decoder) throws {
+        try refuseUnknownKeys(in: decoder, allowed: CodingKeys.allCases.map(\.rawValue))
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        version = try container.decode(UInt64.self, forKey: .version)
+        tables = try container.decode([TableDocument].self, forKey: .tables)
+    }
+
+    func validated(source: String) throws -> SyncSchema {
+        func fail(_ path: String, _ problem: String) -> SyncCoreError {
+            SchemaFieldError(renderedPath: path, problem: problem).asCoreError(source: source)
+        }
+        guard version >= 1 else { throw fail("version", "is 0; schema versions start at 1") }
+        guard !tables.isEmpty else { throw fail("tables", "is empty; list at least one table to sync") }
+        var seen = Set<String>()
+        for (index, table) in tables.map(\.spec).enumerated() {
+            guard !table.name.isEmpty else { throw fail("tables[\(index)].name", "is empty") }
+            guard !table.name.hasPrefix("_dealersync") && !table.name.lowercased().hasPrefix("sqlite_") else {
+                throw fail("tables[\(index)].name", "names an internal table; list only DMS tables")
+            }
+            guard seen.insert(table.name).inserted else {
+                throw fail("tables[\(index)].name", "repeats table '\(table.name)'; list each table once")
+            }
+            if table.broadcast && table.direction == .up {
+                throw fail("tables[\(index)].broadcast", "is true on an 'up' table, whose rows never leave HQ; use direction both or down")
+            }
+        }
+        return SyncSchema(version: version, tables: tables.map(\.spec))
+    }
+}
+
+private struct TableDocument: Decodable {
+    var spec: TableSpec
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case name, direction, routing_column, broadcast, owners, on_delete_conflict
+    }
+
+    init(from decoder: Decoder) throws {
+        try refuseUnknownKeys(in: decoder, allowed: CodingKeys.allCases.map(\.rawValue))
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let name = try container.decode(String.self, forKey: .name)
+        let direction = try Self.choice(TableSpec.Direction.self, container, .direction)
+        let routing = try container.decodeIfPresent(String.self, forKey: .routing_column)
+        let broadcast = try container.decodeIfPresent(Bool.self, forKey: .broadcast) ?? false
+        let rule = try container.decodeIfPresent(String.self, forKey: .on_delete_conflict).map { raw in
+            guard let rule = MergePolicy.DeleteRule(rawValue: raw) else {
+                throw SchemaFieldError(
+                    path: container.codingPath + [CodingKeys.on_delete_conflict],
+                    problem: "\"\(raw)\" is not allowed; use one of update-wins, delete-wins")
+            }
+            return rule
+        } ?? .updateWins
+        var owners: [String: MergePolicy.Owner] = [:]
+        if container.contains(.owners) {
+            let raw = try container.decode([String: String].self, forKey: .owners)
+            for (column, owner) in raw {
+                guard let parsed = MergePolicy.Owner(rawValue: owner) else {
+                    throw SchemaFieldError(
+                        path: container.codingPath + [CodingKeys.owners, AnyKey(stringValue: column)],
+                        problem: "\"\(owner)\" is not allowed; use one of hq, origin")
+                }
+                owners[column] = parsed
+            }
+        }
+        spec = TableSpec(
+            name: name, direction: direction, routingColumn: routing, broadcast: broadcast, owners: owners, deleteRule: rule)
+    }
+
+    private static func choice<T: RawRepresentable & CaseIterable>(
+        _ type: T.Type, _ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys
+    ) throws -> T where T.RawValue == String {
+        let raw = try container.decode(String.self, forKey: key)
+        guard let value = T(rawValue: raw) else {
+            throw SchemaFieldError(
+                path: container.codingPath + [key],
+                problem: "\"\(raw)\" is not allowed; use one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return value
+    }
+}
