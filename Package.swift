@@ -89,12 +89,21 @@ let package = Package(
         // Test helpers: temporary directories and databases, fixtures.
         .target(
             name: "SyncTestSupport",
-            dependencies: ["SyncCore", "SyncCapture", "DealershipData", "CZlib"]),
+            dependencies: [
+                "SyncCore", "SyncCapture", "DealershipData", "CZlib",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
 
         .testTarget(
             name: "SyncCoreTests",
             dependencies: ["SyncCore", "SyncTestSupport"],
             exclude: ["Fixtures"]),
+        .testTarget(
+            name: "SyncCaptureTests",
+            dependencies: [
+                "SyncCapture", "SyncCore", "SyncTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
         .testTarget(
             name: "ShimTests",
             dependencies: ["CZlib", "CCurl"]),

@@ -15,7 +15,7 @@ extension SQLValue {
         case null = 0, integer = 1, real = 2, text = 3, blob = 4
     }
 
-    func write(to writer: inout ByteWriter) {
+    package func write(to writer: inout ByteWriter) {
         switch self {
         case .null:
             writer.writeByte(WireTag.null.rawValue)
@@ -34,7 +34,7 @@ extension SQLValue {
         }
     }
 
-    static func read(from reader: inout ByteReader) throws -> SQLValue {
+    package static func read(from reader: inout ByteReader) throws -> SQLValue {
         let tagByte = try reader.readByte()
         guard let tag = WireTag(rawValue: tagByte) else {
             throw reader.error(.malformedBatch, "unknown value type tag \(tagByte)")

@@ -3,18 +3,18 @@
 /// Every failure names the byte offset and the `context` the decoder set (which row, which
 /// field), never the bytes themselves. Lengths are checked against the bytes that remain
 /// before anything is allocated, so a hostile length prefix cannot reserve memory.
-struct ByteReader {
+package struct ByteReader {
     private let bytes: [UInt8]
-    private(set) var offset: Int = 0
+    package private(set) var offset: Int = 0
     /// Where in the document the reader is, for error messages: "row 3, column 'phone'".
-    var context: String = "header"
+    package var context: String = "header"
 
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    package init(_ bytes: [UInt8]) { self.bytes = bytes }
 
-    var isAtEnd: Bool { offset == bytes.count }
-    var remaining: Int { bytes.count - offset }
+    package var isAtEnd: Bool { offset == bytes.count }
+    package var remaining: Int { bytes.count - offset }
 
-    func error(_ code: SyncCoreError.Code, _ problem: String) -> SyncCoreError {
+    package func error(_ code: SyncCoreError.Code, _ problem: String) -> SyncCoreError {
         SyncCoreError(
             code, "\(context): \(problem) at byte \(offset)",
             hint: code == .truncated
@@ -22,19 +22,19 @@ struct ByteReader {
                 : "the sender and receiver disagree on the batch format; upgrade the older side")
     }
 
-    mutating func readByte() throws -> UInt8 {
+    package mutating func readByte() throws -> UInt8 {
         guard offset < bytes.count else { throw error(.truncated, "input ends") }
         defer { offset += 1 }
         return bytes[offset]
     }
 
-    mutating func readRaw(count: Int) throws -> ArraySlice<UInt8> {
+    package mutating func readRaw(count: Int) throws -> ArraySlice<UInt8> {
         guard count <= remaining else { throw error(.truncated, "input ends inside a \(count)-byte field") }
         defer { offset += count }
         return bytes[offset..<offset + count]
     }
 
-    mutating func readVarint() throws -> UInt64 {
+    package mutating func readVarint() throws -> UInt64 {
         var result: UInt64 = 0
         var shift: UInt64 = 0
         while true {
@@ -53,7 +53,7 @@ struct ByteReader {
     }
 
     /// Reads a varint that must fit in `Int` and be at most `maximum`.
-    mutating func readCount(maximum: Int, of what: String) throws -> Int {
+    package mutating func readCount(maximum: Int, of what: String) throws -> Int {
         let value = try readVarint()
         guard value <= UInt64(maximum) else {
             throw error(.malformedBatch, "\(what) \(value) is larger than the \(maximum) allowed here")
@@ -61,19 +61,19 @@ struct ByteReader {
         return Int(value)
     }
 
-    mutating func readSignedVarint() throws -> Int64 {
+    package mutating func readSignedVarint() throws -> Int64 {
         let raw = try readVarint()
         return Int64(bitPattern: (raw >> 1) ^ (0 &- (raw & 1)))
     }
 
-    mutating func readFixed64() throws -> UInt64 {
+    package mutating func readFixed64() throws -> UInt64 {
         let raw = try readRaw(count: 8)
         var value: UInt64 = 0
         for (index, byte) in raw.enumerated() { value |= UInt64(byte) << UInt64(index * 8) }
         return value
     }
 
-    mutating func readString() throws -> String {
+    package mutating func readString() throws -> String {
         let count = try readCount(maximum: remaining, of: "text length")
         let raw = try readRaw(count: count)
         guard let string = String(validating: raw, as: UTF8.self) else {
@@ -82,7 +82,7 @@ struct ByteReader {
         return string
     }
 
-    mutating func readBlob() throws -> [UInt8] {
+    package mutating func readBlob() throws -> [UInt8] {
         let count = try readCount(maximum: remaining, of: "blob length")
         return Array(try readRaw(count: count))
     }

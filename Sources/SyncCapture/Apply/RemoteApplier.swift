@@ -1,0 +1,101 @@
+import Foundation
+import GRDB
+import SyncCore
+
+/// What applying a page of remote versions did.
+public struct ApplyReport: Hashable, Sendable {
+    public var applied = 0
+    public var unchanged = 0
+    public var conflicts = 0
+    /// Versions of tables this store does not pull (not in the schema, or `up` only).
+    public var skipped = 0
+    /// Local changes stamped first so the merge could see them.
+    public var stampedLocal = 0
+}
+
+extension DealerDatabase {
+    /// Applies remote row versions from HQ: each is merged with the local version (pending
+    /// local edits are stamped first, never overwritten), the merged row is written to the
+    /// DMS table with the capture guard set so it is not captured again, conflicts are
+    /// logged with both values, and `cursor` is saved in the same transaction as the last
+    /// rows. Work is split into short transactions; a crash anywhere leaves the database
+    /// consistent, and applying the same page again changes nothing.
+    public func apply(_ versions: [RowVersion], cursor: String?, wallMillis: Int64, chunkSize: Int = 500) throws -> ApplyReport {
+        var report = ApplyReport()
+        let order = try read { db -> [String: Int] in
+            try requireInstalled(db)
+            let schema = try SyncTransaction(db, node: node, wallMillis: wallMillis).schema
+            return Dictionary(uniqueKeysWithValues: schema.tables.enumerated().map { ($1.name, $0) })
+        }
+        // Parents before children: the schema lists tables parents first.
+        let sorted = versions.enumerated().sorted {
+            let (l, r) = (order[$0.element.table] ?? Int.max, order[$1.element.table] ?? Int.max)
+            return l != r ? l < r : $0.offset < $1.offset
+        }.map(\.element)
+        var start = 0
+        repeat {
+            let chunk = sorted[start..<min(start + chunkSize, sorted.count)]
+            let isLast = start + chunkSize >= sorted.count
+            try write { db in
+                try db.execute(sql: "INSERT INTO _dealersync_guard (active) VALUES (1)")
+                let transaction = try SyncTransaction(db, node: node, wallMillis: wallMillis)
+                for version in chunk { try applyOne(version, transaction, &report) }
+                if isLast, let cursor { try SyncTables.setMeta(db, "pull_cursor", cursor) }
+                report.stampedLocal += transaction.stamped.count
+                try transaction.finish()
+                try db.execute(sql: "DELETE FROM _dealersync_guard")
+            }
+            start += chunkSize
+        } while start < sorted.count
+        return report
+    }
+
+    /// The saved pull cursor, nil before the first pull.
+    public func pullCursor() throws -> String? {
+        try read { db in try SyncTables.meta(db, "pull_cursor").flatMap(String.fromDatabaseValue) }
+    }
+
+    private func applyOne(_ remote: RowVersion, _ transaction: SyncTransaction, _ report: inout ApplyReport) throws {
+        guard let spec = transaction.schema.table(named: remote.table), spec.direction.dealerPulls,
+            let registration = transaction.registrations[remote.table], let shape = transaction.shapes[remote.table]
+        else {
+            report.skipped += 1
+            return
+        }
+        try transaction.stampPending(registration, key: remote.key)
+        let values = try transaction.dmsValues(shape, key: remote.key)
+        let local = try transaction.storedVersion(registration, key: remote.key, dmsValues: values)
+        let result = merge(local: local, remote: remote, policy: spec.policy)
+        _ = try? transaction.clock.receive(remote.latestHLC, wallMillis: transaction.wallMillis)
+        guard result.outcome != .unchanged else {
+            report.unchanged += 1
+            return
+        }
+        let db = transaction.db
+        let keyArguments = remote.key.values.map(\.databaseValue)
+        if result.merged.isAlive(policy: spec.policy) {
+            let merged = result.merged.values(policy: spec.policy)
+            let columns = shape.valueColumns.filter { merged[$0] != nil }
+            let names = (shape.primaryKey + columns).map(quoted)
+            let update = columns.isEmpty
+                ? "NOTHING" : "UPDATE SET " + columns.map { "\(quoted($0)) = excluded.\(quoted($0))" }.joined(separator: ", ")
+            let statement = try db.cachedStatement(
+                sql: """
+                    INSERT INTO \(quoted(shape.name)) (\(names.joined(separator: ", ")))
+                    VALUES (\(names.map { _ in "?" }.joined(separator: ", ")))
+                    ON CONFLICT (\(shape.primaryKey.map(quoted).joined(separator: ", "))) DO \(update)
+                    """)
+            try statement.execute(arguments: StatementArguments(keyArguments + columns.map { merged[$0]!.databaseValue }))
+        } else if values != nil {
+            try db.execute(
+                sql: "DELETE FROM \(quoted(shape.name)) WHERE \(SyncTransaction.keyMatch(shape.primaryKey))",
+                arguments: StatementArguments(keyArguments))
+        }
+        try transaction.save(result.merged, registration)
+        for conflict in result.conflicts {
+            try ConflictLog.record(conflict, db: db, wallMillis: transaction.wallMillis)
+        }
+        report.conflicts += result.conflicts.count
+        report.applied += 1
+    }
+}

@@ -1,0 +1,177 @@
+import Foundation
+import GRDB
+import SyncCore
+
+/// dealersync's state as seen inside one write transaction on the DMS file: the schema,
+/// the registered tables and their live shapes, this node's write counter and HLC, and the
+/// versions stamped so far. Stamping and applying both run through it, so that pending
+/// local changes get their dots in the same transaction that merges remote versions.
+final class SyncTransaction {
+    let db: Database
+    let node: NodeID
+    let schema: SyncSchema
+    private(set) var counter: UInt64
+    var clock: HybridLogicalClock
+    let wallMillis: Int64
+    private(set) var registrations: [String: TableRegistration] = [:]
+    private(set) var shapes: [String: TableShape] = [:]
+    /// Versions stamped from local changes in this transaction, for the outbox.
+    private(set) var stamped: [RowVersion] = []
+
+    init(_ db: Database, node: NodeID, wallMillis: Int64) throws {
+        self.db = db
+        self.node = node
+        self.wallMillis = wallMillis
+        guard let yaml = try SyncTables.meta(db, "schema").flatMap(String.fromDatabaseValue) else {
+            throw CaptureError(.notInitialized, "no sync schema is installed", hint: "run `dealersync init --config <agent.yaml>`")
+        }
+        schema = try SyncSchema(yaml: yaml, source: "installed sync schema")
+        counter = UInt64(try SyncTables.meta(db, "counter").flatMap(Int64.fromDatabaseValue) ?? 0)
+        clock = HybridLogicalClock(
+            last: HLCTimestamp(rawValue: UInt64(bitPattern: try SyncTables.meta(db, "hlc_last").flatMap(Int64.fromDatabaseValue) ?? 0)),
+            offsetMillis: try SyncTables.meta(db, "hlc_offset").flatMap(Int64.fromDatabaseValue) ?? 0)
+        for registration in try TableRegistration.all(db) {
+            registrations[registration.name] = registration
+            if let shape = try TableShape.read(db, table: registration.name) { shapes[registration.name] = shape }
+        }
+    }
+
+    func nextWrite() -> (Dot, HLCTimestamp) {
+        counter += 1
+        return (Dot(node: node, counter: counter), clock.now(wallMillis: wallMillis))
+    }
+
+    // MARK: - Rows and clocks
+
+    /// The DMS row's value columns, or nil if the row does not exist.
+    func dmsValues(_ shape: TableShape, key: RowKey) throws -> [String: SQLValue]? {
+        let columns = shape.valueColumns
+        let select = columns.isEmpty ? "1" : columns.map(quoted).joined(separator: ", ")
+        let statement = try db.cachedStatement(
+            sql: "SELECT \(select) FROM \(quoted(shape.name)) WHERE \(Self.keyMatch(shape.primaryKey))")
+        guard let row = try Row.fetchOne(statement, arguments: StatementArguments(key.values.map(\.databaseValue))) else {
+            return nil
+        }
+        var values: [String: SQLValue] = [:]
+        for (index, column) in columns.enumerated() { values[column] = SQLValue(databaseValue: row[index]) }
+        return values
+    }
+
+    static func keyMatch(_ primaryKey: [String]) -> String {
+        primaryKey.map { "\(quoted($0)) IS ?" }.joined(separator: " AND ")
+    }
+
+    func storedVersion(_ registration: TableRegistration, key: RowKey, dmsValues: [String: SQLValue]?) throws -> RowVersion? {
+        let statement = try db.cachedStatement(sql: "SELECT clock FROM _dealersync_clock WHERE table_id = ? AND key = ?")
+        guard let data = try Data.fetchOne(statement, arguments: [registration.id, Data(key.bytes)]) else { return nil }
+        return try ClockRecord.decode(
+            Array(data), table: registration.name, key: key, bitColumns: registration.bitColumns, dmsValues: dmsValues)
+    }
+
+    func save(_ version: RowVersion, _ registration: TableRegistration) throws {
+        let live = Set(shapes[registration.name]?.valueColumns ?? [])
+        let record = ClockRecord.encode(version, bitColumns: registration.bitColumns, liveColumns: live)
+        let statement = try db.cachedStatement(
+            sql: "INSERT INTO _dealersync_clock (table_id, key, clock) VALUES (?, ?, ?) ON CONFLICT(table_id, key) DO UPDATE SET clock = excluded.clock")
+        try statement.execute(arguments: [registration.id, Data(version.key.bytes), Data(record)])
+    }
+
+    // MARK: - Stamping local changes
+
+    /// Gives a captured change its dot: reads the row as the DMS holds it now, updates the
+    /// clock metadata, and adds the new version to the outbox of this transaction.
+    func stamp(_ registration: TableRegistration, key: RowKey, changed: [String]) throws {
+        guard let shape = shapes[registration.name] else { return }
+        let values = try dmsValues(shape, key: key)
+        let stored = try storedVersion(registration, key: key, dmsValues: values)
+        var version: RowVersion
+        if let values {
+            if var existing = stored {
+                let wasAlive = existing.isAlive(policy: policy(registration.name))
+                let live = Set(shape.valueColumns)
+                let written = wasAlive ? changed.filter(live.contains) : shape.valueColumns
+                // Only columns that are no longer in the table changed: nothing to send.
+                if wasAlive && written.isEmpty { return }
+                let (dot, hlc) = nextWrite()
+                existing.write(values.filter { written.contains($0.key) }, dot: dot, hlc: hlc)
+                version = existing
+            } else {
+                let (dot, hlc) = nextWrite()
+                version = .inserted(table: registration.name, key: key, values: values, dot: dot, hlc: hlc)
+            }
+        } else {
+            // Gone from the DMS: a delete, unless the row was never pushed or is already deleted.
+            guard var existing = stored, existing.isAlive(policy: policy(registration.name)) else { return }
+            let (dot, hlc) = nextWrite()
+            existing.delete(dot: dot, hlc: hlc)
+            version = existing
+        }
+        try save(version, registration)
+        stamped.append(version)
+    }
+
+    func policy(_ table: String) -> MergePolicy { schema.table(named: table)?.policy ?? .lastWriterWins }
+
+    /// Stamps up to `limit` pending change-log entries, oldest first per table, in schema order.
+    func stampPending(limit: Int) throws {
+        var remaining = limit
+        for table in schema.tables where table.direction.dealerPushes && remaining > 0 {
+            guard let registration = registrations[table.name], shapes[table.name] != nil else { continue }
+            let keyColumns = registration.primaryKey.indices.map { "k\($0)" }
+            let masks = (0..<registration.maskWords).map { "m\($0)" }
+            let entries = try Row.fetchAll(
+                db,
+                sql: "SELECT rowid, \((keyColumns + masks).joined(separator: ", ")) FROM \(registration.logTable) ORDER BY rowid LIMIT \(remaining)")
+            for entry in entries {
+                try stampEntry(registration, entry: entry, keyCount: keyColumns.count, maskCount: masks.count)
+            }
+            remaining -= entries.count
+        }
+    }
+
+    /// Stamps the pending entry for one row, if there is one (before merging a remote version).
+    func stampPending(_ registration: TableRegistration, key: RowKey) throws {
+        guard schema.table(named: registration.name)?.direction.dealerPushes == true else { return }
+        let keyColumns = registration.primaryKey.indices.map { "k\($0)" }
+        let masks = (0..<registration.maskWords).map { "m\($0)" }
+        let statement = try db.cachedStatement(
+            sql: "SELECT rowid, \((keyColumns + masks).joined(separator: ", ")) FROM \(registration.logTable) WHERE \(keyColumns.map { "\($0) IS ?" }.joined(separator: " AND "))")
+        if let entry = try Row.fetchOne(statement, arguments: StatementArguments(key.values.map(\.databaseValue))) {
+            try stampEntry(registration, entry: entry, keyCount: keyColumns.count, maskCount: masks.count)
+        }
+    }
+
+    private func stampEntry(_ registration: TableRegistration, entry: Row, keyCount: Int, maskCount: Int) throws {
+        let key = RowKey((1...keyCount).map { SQLValue(databaseValue: entry[$0]) })
+        let masks: [Int64] = (0..<maskCount).map { entry[1 + keyCount + $0] }
+        let changed = TriggerBuilder(tableID: registration.id, shape: shapes[registration.name]!, bitColumns: registration.bitColumns)
+            .changedColumns(masks: masks)
+        try stamp(registration, key: key, changed: changed)
+        try db.execute(sql: "DELETE FROM \(registration.logTable) WHERE rowid = ?", arguments: [entry[0] as Int64])
+    }
+
+    // MARK: - Finishing
+
+    /// Writes the stamped versions as one outbox batch and saves the counter and clock.
+    func finish() throws {
+        try SyncTables.setMeta(db, "counter", Int64(counter))
+        try SyncTables.setMeta(db, "hlc_last", Int64(bitPattern: clock.last.rawValue))
+        try SyncTables.setMeta(db, "hlc_offset", clock.offsetMillis)
+        guard !stamped.isEmpty else { return }
+        let counters = stamped.map { $0.versionVector[node] }
+        let batch = Batch(
+            dealer: node, schemaVersion: schema.version, firstSequence: counters.min()!, lastSequence: counters.max()!,
+            rows: stamped)
+        let body = Gzip.compress(batch.encoded())
+        try db.execute(
+            sql: """
+                INSERT INTO _dealersync_outbox (first_sequence, last_sequence, row_count, body, sha256, created_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                Int64(batch.firstSequence), Int64(batch.lastSequence), stamped.count, Data(body),
+                BodyChecksum.sha256Hex(body), wallMillis,
+            ])
+        stamped = []
+    }
+}

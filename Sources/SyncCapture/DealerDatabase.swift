@@ -1,0 +1,69 @@
+import Foundation
+import GRDB
+import SyncCore
+
+/// The dealer's DMS SQLite file, as dealersync uses it. Every SQL statement that touches a
+/// DMS database runs through this type and only inside its `read`/`write` closures.
+///
+/// The connection waits politely on SQLITE_BUSY (the DMS writes at any time), commits with
+/// `synchronous=FULL`, leaves the DMS's journal mode as the DMS set it, and keeps foreign
+/// keys off: remote rows are applied parents first, and an orphan routed ahead of its
+/// parent must not stall the sync.
+public final class DealerDatabase: Sendable {
+    public let settings: CaptureSettings
+    public let node: NodeID
+    let queue: DatabaseQueue
+
+    public init(settings: CaptureSettings) throws {
+        self.settings = settings
+        do {
+            node = try NodeID(settings.node)
+        } catch let error as SyncCoreError {
+            throw CaptureError(.otherNode, "node id '\(settings.node)' is not valid: \(error.message)", hint: error.hint)
+        }
+        guard FileManager.default.fileExists(atPath: settings.databasePath) else {
+            throw CaptureError(
+                .databaseUnavailable, "the DMS database \(settings.databasePath) does not exist",
+                hint: "set `database` in the agent config to the DMS's SQLite file")
+        }
+        var config = Configuration()
+        config.foreignKeysEnabled = false
+        config.busyMode = .timeout(Double(settings.busyTimeoutMillis) / 1000)
+        config.label = "dealersync"
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            queue = try DatabaseQueue(path: settings.databasePath, configuration: config)
+        } catch let error as DatabaseError {
+            throw CaptureError(
+                .databaseUnavailable, "cannot open the DMS database \(settings.databasePath): \(error.message ?? "\(error.resultCode)")",
+                hint: "check the path and that the dealersync user may read and write it")
+        }
+    }
+
+    func read<T>(_ body: (Database) throws -> T) throws -> T { try queue.read(body) }
+    func write<T>(_ body: (Database) throws -> T) throws -> T { try queue.write(body) }
+
+    /// `PRAGMA data_version`: changes when another connection (the DMS) commits. The agent
+    /// polls it to push promptly after a DMS write.
+    public func dataVersion() throws -> Int64 {
+        try queue.writeWithoutTransaction { db in try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? 0 }
+    }
+
+    /// The installed schema's node id, or nil when `init` has not run.
+    public func installedNode() throws -> String? {
+        try read { db in
+            guard try SyncTables.isInstalled(db) else { return nil }
+            return try SyncTables.meta(db, "node").flatMap { String.fromDatabaseValue($0) }
+        }
+    }
+
+    func requireInstalled(_ db: Database) throws {
+        guard try SyncTables.isInstalled(db) else {
+            throw CaptureError(
+                .notInitialized, "dealersync is not set up in \(settings.databasePath)",
+                hint: "run `dealersync init --config <agent.yaml>` first")
+        }
+    }
+}

@@ -1,0 +1,198 @@
+import Foundation
+import GRDB
+import SyncCore
+
+/// What `dealersync init` did.
+public struct InstallReport: Hashable, Sendable {
+    public var tables: [String]
+    public var snapshotRows: Int
+    public var alreadyInstalled: Bool
+}
+
+/// CaptureProgress of a long step, for a progress line: `snapshot customers 12000/48213`.
+public struct CaptureProgress: Hashable, Sendable {
+    public var step: String
+    public var table: String
+    public var done: Int
+    public var total: Int
+}
+
+extension DealerDatabase {
+    /// Checks every table of `schema` against the live DMS schema without changing anything.
+    /// Refuses a missing table, a table without a primary key, and a `both` table keyed by
+    /// an INTEGER rowid.
+    public func validate(schema: SyncSchema) throws {
+        try read { db in
+            for table in schema.tables { _ = try Self.validatedShape(db, table) }
+        }
+    }
+
+    static func validatedShape(_ db: Database, _ table: TableSpec) throws -> TableShape {
+        guard let shape = try TableShape.read(db, table: table.name) else {
+            throw CaptureError(
+                .tableMissing, "table '\(table.name)' is in the sync schema but not in the DMS database",
+                hint: "check the table name (it is case-sensitive) or remove it from the sync schema")
+        }
+        guard !shape.primaryKey.isEmpty else {
+            throw CaptureError(
+                .noPrimaryKey, "table '\(table.name)' has no primary key, so its rows cannot be told apart across stores",
+                hint: "give the table a PRIMARY KEY in the DMS, or leave it out of the sync schema")
+        }
+        if table.direction == .both && shape.keyIsRowid {
+            throw CaptureError(
+                .rowidKeyOnSharedTable,
+                "table '\(table.name)' syncs both ways but its key '\(shape.primaryKey[0])' is an INTEGER rowid: every store numbers rows 1, 2, 3, so keys collide across stores",
+                hint: "set direction: up for '\(table.name)' (HQ then keys rows by dealer), or key it by a UUID, VIN or other text key")
+        }
+        return shape
+    }
+
+    /// `dealersync init`: creates dealersync's tables and the capture triggers, then
+    /// snapshots existing rows into the change log in short transactions. Idempotent: a
+    /// second run changes nothing, and an interrupted snapshot resumes where it stopped.
+    public func install(schema: SyncSchema, progress: (CaptureProgress) -> Void = { _ in }) throws -> InstallReport {
+        let alreadyInstalled = try read { db in try SyncTables.isInstalled(db) }
+        let captured = schema.tables.filter { $0.direction.dealerPushes }
+        try write { db in
+            for table in schema.tables { _ = try Self.validatedShape(db, table) }
+            try SyncTables.migrate(db)
+            if let installed = try SyncTables.meta(db, "node").flatMap({ String.fromDatabaseValue($0) }), installed != node.rawValue {
+                throw CaptureError(
+                    .otherNode, "this DMS database is already set up as node \(installed), not \(node.rawValue)",
+                    hint: "use node_id \(installed) in the agent config, or run `dealersync init --remove` first to start over")
+            }
+            try SyncTables.setMeta(db, "node", node.rawValue)
+            try SyncTables.setMeta(db, "schema_version", Int64(schema.version))
+            try SyncTables.setMeta(db, "schema", schema.yaml())
+            for table in schema.tables {
+                try Self.register(db, table: table)
+            }
+        }
+        var snapshotRows = 0
+        for table in captured {
+            snapshotRows += try snapshot(table: table.name, progress: progress)
+        }
+        return InstallReport(tables: captured.map(\.name), snapshotRows: snapshotRows, alreadyInstalled: alreadyInstalled)
+    }
+
+    /// Registers a table (or brings its registration up to date with the live schema) and
+    /// (re)creates its log table and triggers. Runs inside the caller's transaction.
+    static func register(_ db: Database, table: TableSpec) throws {
+        let shape = try validatedShape(db, table)
+        var registration: TableRegistration
+        if var existing = try TableRegistration.named(db, table.name) {
+            guard existing.primaryKey == shape.primaryKey else {
+                throw CaptureError(
+                    .schemaMismatch, "the primary key of '\(table.name)' changed since `init`",
+                    hint: "run `dealersync init --remove` and `dealersync init` again, then `dealersync resync`")
+            }
+            // New columns get new bits at the end; dropped ones keep theirs, unused.
+            existing.bitColumns += shape.valueColumns.filter { !existing.bitColumns.contains($0) }
+            existing.signature = shape.signature
+            existing.problem = nil
+            registration = existing
+        } else {
+            let nextID = (try Int64.fetchOne(db, sql: "SELECT max(id) FROM _dealersync_tables") ?? 0) + 1
+            registration = TableRegistration(
+                id: nextID, name: table.name, bitColumns: shape.valueColumns, primaryKey: shape.primaryKey,
+                signature: shape.signature, maskWords: 1)
+        }
+        let builder = registration.builder(for: shape)
+        try db.execute(sql: builder.createLogTable)
+        for word in registration.maskWords..<builder.maskWords {
+            try db.execute(sql: "ALTER TABLE \(builder.logTable) ADD COLUMN m\(word) INTEGER NOT NULL DEFAULT 0")
+        }
+        registration.maskWords = max(registration.maskWords, builder.maskWords)
+        for statement in builder.dropTriggers { try db.execute(sql: statement) }
+        // Only tables the dealer pushes are captured; `down` tables are only applied to.
+        if table.direction.dealerPushes {
+            for statement in builder.createTriggers { try db.execute(sql: statement) }
+        } else {
+            registration.snapshotDone = true
+        }
+        try registration.save(db)
+    }
+
+    /// Copies the keys of existing rows into the change log, chunk by chunk, each chunk its
+    /// own short transaction. The chunk size adapts so a chunk holds the write lock for at
+    /// most `settings.maxLockMillis`. Triggers are already in place, so DMS writes during the
+    /// snapshot are captured too (and coalesce with the snapshot's entries).
+    func snapshot(table name: String, progress: (CaptureProgress) -> Void) throws -> Int {
+        let (registration, total) = try read { db -> (TableRegistration?, Int) in
+            (try TableRegistration.named(db, name), try Int.fetchOne(db, sql: "SELECT count(*) FROM \(quoted(name))") ?? 0)
+        }
+        guard var registration, !registration.snapshotDone else { return 0 }
+        let keys = registration.primaryKey.map(quoted)
+        let logKeys = registration.primaryKey.indices.map { "k\($0)" }.joined(separator: ", ")
+        let masks = (0..<registration.maskWords).map { _ in "-1" }.joined(separator: ", ")
+        let maskNames = (0..<registration.maskWords).map { "m\($0)" }
+        let shape = try read { db in try TableShape.read(db, table: name) }
+        // Page by rowid where there is one (exact and fast), else by the key (NOT NULL in
+        // WITHOUT ROWID tables).
+        let cursorColumns = shape?.withoutRowID == true ? keys : ["rowid"]
+        let cursorTuple = "(" + cursorColumns.joined(separator: ", ") + ")"
+
+        var chunk = 500
+        var done = 0
+        var after: [DatabaseValue]? = nil
+        if let saved = try read({ db in try DatabaseValue.fetchOne(db, sql: "SELECT snapshot_after FROM _dealersync_tables WHERE id = ?", arguments: [registration.id]) }),
+            let blob = Data.fromDatabaseValue(saved), let decoded = try? RowKey(bytes: Array(blob))
+        {
+            after = decoded.values.map(\.databaseValue)
+        }
+        while true {
+            let started = DispatchTime.now()
+            let finished: Bool = try write { db in
+                let placeholders = "(" + cursorColumns.map { _ in "?" }.joined(separator: ", ") + ")"
+                let lowerBound = after == nil ? "1" : "\(cursorTuple) > \(placeholders)"
+                let page = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT \(cursorColumns.joined(separator: ", ")) FROM \(quoted(name))
+                        WHERE \(lowerBound) ORDER BY \(cursorColumns.joined(separator: ", ")) LIMIT \(chunk)
+                        """,
+                    arguments: StatementArguments(after ?? []))
+                guard let last = page.last else {
+                    registration.snapshotDone = true
+                    try registration.save(db)
+                    return true
+                }
+                let lastValues = cursorColumns.indices.map { last[$0] as DatabaseValue }
+                try db.execute(
+                    sql: """
+                        INSERT INTO \(registration.logTable) (\(logKeys), \(maskNames.joined(separator: ", ")))
+                        SELECT \(keys.joined(separator: ", ")), \(masks) FROM \(quoted(name))
+                        WHERE \(lowerBound) AND \(cursorTuple) <= \(placeholders)
+                        ON CONFLICT (\(logKeys)) DO UPDATE SET \(maskNames.map { "\($0) = -1" }.joined(separator: ", "))
+                        """,
+                    arguments: StatementArguments((after ?? []) + lastValues))
+                after = lastValues
+                let cursorKey = RowKey(lastValues.map(SQLValue.init(databaseValue:)))
+                try db.execute(
+                    sql: "UPDATE _dealersync_tables SET snapshot_after = ? WHERE id = ?",
+                    arguments: [Data(cursorKey.bytes), registration.id])
+                done += page.count
+                return false
+            }
+            if finished { break }
+            progress(CaptureProgress(step: "snapshot", table: name, done: done, total: total))
+            let elapsedMillis = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
+            // Aim for half the lock budget, so that a slow disk moment stays under it.
+            let target = Double(settings.maxLockMillis) / 2
+            chunk = max(50, min(50_000, Int(Double(chunk) * target / max(elapsedMillis, 0.1))))
+        }
+        return done
+    }
+
+    /// `dealersync init --remove`: drops every `_dealersync_*` trigger and table. The DMS
+    /// schema is left exactly as it was before `init`.
+    public func remove() throws -> Int {
+        try write { db in
+            let objects = try SyncTables.allObjects(db)
+            for object in objects {
+                try db.execute(sql: "DROP \(object.type.uppercased()) IF EXISTS \(quoted(object.name))")
+            }
+            return objects.count
+        }
+    }
+}
