@@ -105,6 +105,9 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .testTarget(
+            name: "CommandTests",
+            dependencies: ["SyncTestSupport"]),
+        .testTarget(
             name: "ShimTests",
             dependencies: ["CZlib", "CCurl"]),
     ]

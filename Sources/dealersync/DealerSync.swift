@@ -1,18 +1,18 @@
 import ArgumentParser
 
-/// The `dealersync` command. Subcommands appear here as they start to work: this build has
-/// the sync core only; `init`, `agent`, `hq`, `status` and `demo` follow (see README).
+/// The `dealersync` command. Subcommands appear here as they start to work; each lives in
+/// its own file (`InitCommand.swift`, …) with a thin `run()`.
 @main
-struct DealerSync: ParsableCommand {
+struct DealerSync: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dealersync",
         abstract: "Synchronises dealership DMS databases with headquarters.",
         discussion: """
-            This build contains the sync core (values, clocks, merge, batch format).
-            Commands for the store agent, the HQ service and the demo are not in it yet.
+            At a store: `init` sets up change capture in the DMS database.
+            The store agent, the HQ service, `status` and `demo` are not in this build yet.
             """,
         version: DealerSyncVersion.current,
-        subcommands: [])
+        subcommands: [Init.self])
 }
 
 enum DealerSyncVersion {

@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+import SyncTestSupport
+
+/// Runs the built `dealersync` binary as a user would, checking output and exit codes.
+@Suite("dealersync command line")
+struct InitCommandTests {
+    static let binary = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent(".build/debug/dealersync").path
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    @Test("--help lists only the commands that work")
+    func help() throws {
+        try #require(FileManager.default.fileExists(atPath: Self.binary), "build first: swift build")
+        let help = try Self.run(["--help"])
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("init"))
+        for unavailable in ["demo ", "agent ", "status ", "resync "] {
+            #expect(!help.stdout.contains("  \(unavailable)"), "\(unavailable) is listed but not built")
+        }
+    }
+
+    @Test("init sets up a store, is safe to re-run, explains bad input, and --remove undoes it")
+    func initRoundTrip() throws {
+        let directory = TemporaryDirectory("init-cli")
+        let dms = directory.file("dms.sqlite")
+        let sqlite = try Self.runTool("/usr/bin/sqlite3", [dms, "CREATE TABLE customers (id TEXT PRIMARY KEY, name TEXT); INSERT INTO customers VALUES ('c1', '张三'); CREATE TABLE audit (id INTEGER PRIMARY KEY, note TEXT);"])
+        #expect(sqlite == 0)
+        let schema = directory.file("schema.yaml")
+        try "version: 1\ntables:\n  - name: customers\n    direction: both\n  - name: audit\n    direction: both\n".write(toFile: schema, atomically: true, encoding: .utf8)
+        let config = directory.file("agent.yaml")
+        try "node_id: DLR-9\ndatabase: \(dms)\nschema_file: \(schema)\n".write(toFile: config, atomically: true, encoding: .utf8)
+
+        let refused = try Self.run(["init", "--config", config])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("Error: table 'audit'") && refused.stderr.contains("Try: set direction: up"))
+
+        try "version: 1\ntables:\n  - name: customers\n    direction: both\n  - name: audit\n    direction: up\n".write(toFile: schema, atomically: true, encoding: .utf8)
+        let first = try Self.run(["init", "--config", config])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("Initialised node DLR-9") && first.stdout.contains("1 existing rows"))
+        let second = try Self.run(["init", "--config", config])
+        #expect(second.status == 0 && second.stdout.contains("Checked node DLR-9") && second.stdout.contains(" 0 existing rows"))
+
+        let env = try Self.run(["init", "--config", config, "--check"], environment: ["DEALERSYNC_NODE_ID": "DLR-10"])
+        #expect(env.status == 0, "environment overrides the file; --check changes nothing")
+
+        let missing = try Self.run(["init", "--config", directory.file("nope.yaml")])
+        #expect(missing.status != 0 && missing.stderr.contains("does not exist") && missing.stderr.contains("Try:"))
+
+        let removed = try Self.run(["init", "--config", config, "--remove"])
+        #expect(removed.status == 0 && removed.stdout.contains("as it was before init"))
+    }
+
+    static func runTool(_ path: String, _ arguments: [String]) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
