@@ -108,6 +108,9 @@ let package = Package(
             name: "CommandTests",
             dependencies: ["SyncTestSupport"]),
         .testTarget(
+            name: "DealershipDataTests",
+            dependencies: ["DealershipData"]),
+        .testTarget(
             name: "ShimTests",
             dependencies: ["CZlib", "CCurl"]),
     ]

@@ -1,0 +1,67 @@
+/// The DMS schema the demo, benchmarks and tests use: shaped like a real dealer DMS
+/// (text UUID keys for shared tables, VIN for vehicles, an autoincrement key for the
+/// store-only service lines).
+public enum DealerSchema {
+    public static let dmsSQL = """
+        CREATE TABLE IF NOT EXISTS customers (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            mobile TEXT,
+            birth_date TEXT,
+            address TEXT,
+            customer_class TEXT,
+            home_dealer TEXT,
+            sales_notes TEXT
+        );
+        CREATE TABLE IF NOT EXISTS vehicles (
+            vin TEXT PRIMARY KEY,
+            customer_id TEXT REFERENCES customers(id),
+            model TEXT,
+            plate TEXT,
+            sold_on TEXT
+        );
+        CREATE TABLE IF NOT EXISTS leads (
+            id TEXT PRIMARY KEY,
+            customer_id TEXT,
+            source TEXT,
+            state TEXT,
+            assigned_dealer TEXT,
+            model TEXT
+        );
+        CREATE TABLE IF NOT EXISTS service_orders (
+            id TEXT PRIMARY KEY,
+            vin TEXT,
+            opened_on TEXT,
+            status TEXT
+        );
+        CREATE TABLE IF NOT EXISTS service_lines (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            order_id TEXT REFERENCES service_orders(id) ON DELETE CASCADE,
+            item TEXT,
+            quantity INTEGER,
+            price REAL
+        );
+        """
+
+    public static let syncSchemaYAML = """
+        version: 1
+        tables:
+          - name: customers
+            direction: both
+            routing_column: home_dealer
+            owners:
+              customer_class: hq
+              sales_notes: origin
+          - name: vehicles
+            direction: both
+          - name: leads
+            direction: both
+            routing_column: assigned_dealer
+            owners:
+              assigned_dealer: hq
+          - name: service_orders
+            direction: both
+          - name: service_lines
+            direction: up
+        """
+}
