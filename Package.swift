@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "dealersync", targets: ["dealersync"]),
+        .executable(name: "dealersync-bench", targets: ["dealersync-bench"]),
         .library(name: "SyncCore", targets: ["SyncCore"]),
     ],
     dependencies: [
@@ -84,6 +85,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
+            ]),
+
+        // Benchmarks: figures against baselines measured in the same run.
+        .executableTarget(
+            name: "dealersync-bench",
+            dependencies: [
+                "SyncCore", "SyncCapture", "SyncTestSupport", "DealershipData",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]),
 
         // Test helpers: temporary directories and databases, fixtures.

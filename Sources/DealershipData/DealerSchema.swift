@@ -11,14 +11,25 @@ public enum DealerSchema {
             address TEXT,
             customer_class TEXT,
             home_dealer TEXT,
-            sales_notes TEXT
+            sales_notes TEXT,
+            gender TEXT,
+            email TEXT,
+            wechat TEXT,
+            occupation TEXT,
+            source TEXT,
+            created_at TEXT,
+            remarks TEXT
         );
         CREATE TABLE IF NOT EXISTS vehicles (
             vin TEXT PRIMARY KEY,
             customer_id TEXT REFERENCES customers(id),
             model TEXT,
             plate TEXT,
-            sold_on TEXT
+            sold_on TEXT,
+            color TEXT,
+            engine_number TEXT,
+            mileage_km INTEGER,
+            insurance_expiry TEXT
         );
         CREATE TABLE IF NOT EXISTS leads (
             id TEXT PRIMARY KEY,

@@ -28,6 +28,13 @@ public struct DealershipGenerator {
         public var address: String?
         public var customerClass: String
         public var homeDealer: String
+        public var gender: String
+        public var email: String?
+        public var wechat: String?
+        public var occupation: String?
+        public var source: String
+        public var createdAt: String
+        public var remarks: String?
     }
 
     public struct Vehicle: Hashable, Sendable {
@@ -36,6 +43,10 @@ public struct DealershipGenerator {
         public var model: String
         public var plate: String?
         public var soldOn: String?
+        public var color: String
+        public var engineNumber: String
+        public var mileageKm: Int
+        public var insuranceExpiry: String?
     }
 
     public struct Lead: Hashable, Sendable {
@@ -69,6 +80,8 @@ public struct DealershipGenerator {
     ]
     static let streets = ["人民路", "中山路", "解放路", "建设路", "和平路", "长江路", "世纪大道", "科技路"]
     static let models = ["朗逸", "帕萨特", "途观L", "宝马3系", "宝马X3", "凯迪拉克CT5", "轩逸", "锐界", "雅阁", "汉EV", "Model Y", "卡罗拉"]
+    static let occupations = ["教师", "医生", "工程师", "个体经营", "公务员", "销售", "程序员", "会计", "司机", "退休"]
+    static let remarks = [nil, "周末方便联系", "对混动车型感兴趣", "老客户，置换意向", "只接受微信联系", "已购车，关注保养优惠"]
     static let leadSources = ["展厅到店", "官网留资", "汽车之家", "懂车帝", "厂家下发", "老客户推荐", "车展"]
     static let leadStates = ["new", "contacted", "test_drive", "quoted", "won", "lost"]
     static let serviceItems = [("机油更换", 380.0), ("机滤", 68.0), ("空调滤芯", 120.0), ("刹车片(前)", 860.0), ("轮胎四轮定位", 240.0), ("常规保养工时", 300.0)]
@@ -124,7 +137,12 @@ public struct DealershipGenerator {
         var customer = Customer(
             id: uuid(), name: chineseName(), mobile: mobile(), birthDate: date(fromYear: 1960, toYear: 2004),
             address: "\(place.1)\(pick(place.2))\(pick(Self.streets))\(Int.random(in: 1...999, using: &generator))号",
-            customerClass: pick(["A", "B", "C", "VIP"]), homeDealer: dealer)
+            customerClass: pick(["A", "B", "C", "VIP"]), homeDealer: dealer, gender: pick(["男", "女"]),
+            email: nil, wechat: "wxid_\(String(UInt64.random(in: 0...UInt64(1) << 40, using: &generator), radix: 36))",
+            occupation: pick(Self.occupations), source: pick(Self.leadSources),
+            createdAt: date(fromYear: 2015, toYear: 2026) + " 10:\(Int.random(in: 10...59, using: &generator)):00",
+            remarks: pick(Self.remarks))
+        customer.email = "\(customer.wechat!.dropFirst(5))@\(pick(["qq.com", "163.com", "126.com", "sina.com"]))"
         if chance(dirty.fakeMobile) { customer.mobile = "13800138000" }
         if chance(dirty.missingFields) { customer.address = nil }
         if chance(dirty.missingFields) { customer.birthDate = nil }
@@ -146,9 +164,13 @@ public struct DealershipGenerator {
             characters[8] = characters[8] == "0" ? "1" : "0"
             vin = String(characters)
         }
+        let engineLetters = Array("ABCDEFGHJKLMNPRSTUVWXYZ0123456789")
         return Vehicle(
             vin: vin, customerID: customer.id, model: pick(Self.models), plate: chance(dirty.missingFields) ? nil : plate(),
-            soldOn: date(fromYear: 2016, toYear: 2026))
+            soldOn: date(fromYear: 2016, toYear: 2026), color: pick(["珍珠白", "曜石黑", "星空灰", "极光蓝", "宝石红"]),
+            engineNumber: String((0..<10).map { _ in engineLetters.randomElement(using: &generator)! }),
+            mileageKm: Int.random(in: 0...180_000, using: &generator),
+            insuranceExpiry: chance(dirty.missingFields) ? nil : date(fromYear: 2025, toYear: 2027))
     }
 
     public mutating func lead(for customer: Customer, assignedTo dealer: String? = nil) -> Lead {

@@ -17,6 +17,8 @@ final class SyncTransaction {
     private(set) var shapes: [String: TableShape] = [:]
     /// Versions stamped from local changes in this transaction, for the outbox.
     private(set) var stamped: [RowVersion] = []
+    private var nodeIDs: [NodeID: Int] = [:]
+    private var nodesByID: [Int: NodeID] = [:]
 
     init(_ db: Database, node: NodeID, wallMillis: Int64) throws {
         self.db = db
@@ -30,6 +32,11 @@ final class SyncTransaction {
         clock = HybridLogicalClock(
             last: HLCTimestamp(rawValue: UInt64(bitPattern: try SyncTables.meta(db, "hlc_last").flatMap(Int64.fromDatabaseValue) ?? 0)),
             offsetMillis: try SyncTables.meta(db, "hlc_offset").flatMap(Int64.fromDatabaseValue) ?? 0)
+        for row in try Row.fetchAll(db, sql: "SELECT id, node FROM _dealersync_nodes") {
+            let node = try NodeID(row["node"] as String)
+            nodeIDs[node] = row["id"]
+            nodesByID[row["id"]] = node
+        }
         for registration in try TableRegistration.all(db) {
             registrations[registration.name] = registration
             if let shape = try TableShape.read(db, table: registration.name) { shapes[registration.name] = shape }
@@ -65,15 +72,26 @@ final class SyncTransaction {
         let statement = try db.cachedStatement(sql: "SELECT clock FROM _dealersync_clock WHERE table_id = ? AND key = ?")
         guard let data = try Data.fetchOne(statement, arguments: [registration.id, Data(key.bytes)]) else { return nil }
         return try ClockRecord.decode(
-            Array(data), table: registration.name, key: key, bitColumns: registration.bitColumns, dmsValues: dmsValues)
+            Array(data), table: registration.name, key: key, bitColumns: registration.bitColumns, dmsValues: dmsValues,
+            node: { self.nodesByID[$0] })
     }
 
     func save(_ version: RowVersion, _ registration: TableRegistration) throws {
         let live = Set(shapes[registration.name]?.valueColumns ?? [])
-        let record = ClockRecord.encode(version, bitColumns: registration.bitColumns, liveColumns: live)
+        let record = try ClockRecord.encode(version, bitColumns: registration.bitColumns, liveColumns: live, nodeRef: nodeRef)
         let statement = try db.cachedStatement(
             sql: "INSERT INTO _dealersync_clock (table_id, key, clock) VALUES (?, ?, ?) ON CONFLICT(table_id, key) DO UPDATE SET clock = excluded.clock")
         try statement.execute(arguments: [registration.id, Data(version.key.bytes), Data(record)])
+    }
+
+    /// The small number standing for `node` in clock records, registering it on first use.
+    private func nodeRef(_ node: NodeID) throws -> Int {
+        if let id = nodeIDs[node] { return id }
+        try db.execute(sql: "INSERT INTO _dealersync_nodes (node) VALUES (?)", arguments: [node.rawValue])
+        let id = Int(db.lastInsertedRowID)
+        nodeIDs[node] = id
+        nodesByID[id] = node
+        return id
     }
 
     // MARK: - Stamping local changes

@@ -65,7 +65,14 @@ enum SyncTables {
                 resolved_at INTEGER
             );
             """
-        )
+        ),
+        (
+            "2-nodes",
+            """
+            -- Node ids by small number, so each clock record names a node in one byte.
+            CREATE TABLE _dealersync_nodes (id INTEGER PRIMARY KEY, node TEXT NOT NULL UNIQUE);
+            """
+        ),
     ]
 
     /// Creates or upgrades dealersync's tables. Idempotent.

@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+
+/// `swift run -c release dealersync-bench [scenario…] [--quick] [--json FILE]`
+///
+/// Every figure is measured next to its baseline in the same run (this machine is shared
+/// and noisy), and printed with the goal it is held to.
+@main
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dealersync-bench",
+        abstract: "Measure dealersync against its baselines and goals.",
+        discussion: """
+            Scenarios: capture, metadata (default: all).
+            Run in release mode for real figures:
+              swift run -c release dealersync-bench capture metadata
+            --quick runs small sizes, to check that every scenario works (the tests do this).
+            """)
+
+    enum Scenario: String, CaseIterable, ExpressibleByArgument {
+        case capture, metadata
+    }
+
+    @Argument(help: "Scenarios to run.")
+    var scenarios: [Scenario] = Scenario.allCases
+
+    @Flag(help: "Small sizes: checks the scenarios run, not the goals.")
+    var quick = false
+
+    @Option(help: "Also write the figures as JSON to this file.")
+    var json: String?
+
+    func run() throws {
+        var figures: [Figure] = []
+        for scenario in scenarios {
+            FileHandle.standardError.write(Data("running \(scenario.rawValue)\(quick ? " (quick)" : "")…\n".utf8))
+            switch scenario {
+            case .capture: figures += try CaptureScenario.run(quick: quick)
+            case .metadata: figures += try MetadataScenario.run(quick: quick)
+            }
+        }
+        print(Self.table(figures))
+        if let json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(figures).write(to: URL(fileURLWithPath: json))
+        }
+    }
+
+    static func table(_ figures: [Figure]) -> String {
+        var lines = ["| scenario | metric | value | baseline | ratio | goal | met |", "|---|---|---|---|---|---|---|"]
+        for figure in figures {
+            let value = String(format: "%.2f %@", figure.value, figure.unit)
+            let baseline = figure.baseline.map { String(format: "%.2f %@", $0, figure.unit) } ?? "—"
+            let ratio = figure.ratio.map { String(format: "%.2fx", $0) } ?? "—"
+            let met = figure.met.map { $0 ? "yes" : "NO" } ?? "—"
+            lines.append("| \(figure.scenario) | \(figure.metric) | \(value) | \(baseline) | \(ratio) | \(figure.goal) | \(met) |")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
