@@ -95,12 +95,12 @@ struct ApplyTests {
         // The DMS refuses one row with its own trigger, as a real DMS constraint would.
         try dms.execute("CREATE TRIGGER dms_refuse BEFORE INSERT ON customers WHEN NEW.name = 'bad' BEGIN SELECT RAISE(ABORT, 'refused'); END")
         let rows = (0..<10).map { remoteCustomer("r\($0)", ["name": .text($0 == 7 ? "bad" : "ok")], node: other, counter: UInt64($0 + 1)) }
-        #expect(throws: (any Error).self) { try database.apply(rows, cursor: "page-1", wallMillis: Fixtures.wall, chunkSize: 5) }
+        #expect(throws: (any Error).self) { try database.apply(rows, cursor: "page-1", wallMillis: Fixtures.wall, chunkSize: 5, adaptive: false) }
         #expect(try dms.count("SELECT count(*) FROM customers") == 5, "the first chunk committed, the second rolled back")
         #expect(try database.pullCursor() == nil)
         #expect(try dms.count("SELECT count(*) FROM _dealersync_guard") == 0)
         try dms.execute("DROP TRIGGER dms_refuse")
-        let report = try database.apply(rows, cursor: "page-1", wallMillis: Fixtures.wall, chunkSize: 5)
+        let report = try database.apply(rows, cursor: "page-1", wallMillis: Fixtures.wall, chunkSize: 5, adaptive: false)
         #expect(report.applied == 5 && report.unchanged == 5)
         #expect(try database.pullCursor() == "page-1")
         #expect(try dms.count("SELECT count(*) FROM customers") == 10)

@@ -19,8 +19,12 @@ extension DealerDatabase {
     /// DMS table with the capture guard set so it is not captured again, conflicts are
     /// logged with both values, and `cursor` is saved in the same transaction as the last
     /// rows. Work is split into short transactions; a crash anywhere leaves the database
-    /// consistent, and applying the same page again changes nothing.
-    public func apply(_ versions: [RowVersion], cursor: String?, wallMillis: Int64, chunkSize: Int = 500) throws -> ApplyReport {
+    /// consistent, and applying the same page again changes nothing. Chunks start at
+    /// `chunkSize` rows and adapt so each holds the DMS write lock for about half of
+    /// `settings.maxLockMillis`; pass `adaptive: false` to keep them fixed.
+    public func apply(
+        _ versions: [RowVersion], cursor: String?, wallMillis: Int64, chunkSize: Int = 200, adaptive: Bool = true
+    ) throws -> ApplyReport {
         var report = ApplyReport()
         let order = try read { db -> [String: Int] in
             try requireInstalled(db)
@@ -33,9 +37,11 @@ extension DealerDatabase {
             return l != r ? l < r : $0.offset < $1.offset
         }.map(\.element)
         var start = 0
+        var chunkSize = max(1, chunkSize)
         repeat {
             let chunk = sorted[start..<min(start + chunkSize, sorted.count)]
             let isLast = start + chunkSize >= sorted.count
+            let started = DispatchTime.now().uptimeNanoseconds
             try write { db in
                 try db.execute(sql: "INSERT INTO _dealersync_guard (active) VALUES (1)")
                 let transaction = try SyncTransaction(db, node: node, wallMillis: wallMillis)
@@ -45,7 +51,12 @@ extension DealerDatabase {
                 try transaction.finish()
                 try db.execute(sql: "DELETE FROM _dealersync_guard")
             }
-            start += chunkSize
+            start += chunk.count
+            if adaptive {
+                let elapsedMillis = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
+                let target = Double(settings.maxLockMillis) / 2
+                chunkSize = max(20, min(20_000, Int(Double(chunk.count) * target / max(elapsedMillis, 0.1))))
+            }
         } while start < sorted.count
         return report
     }
