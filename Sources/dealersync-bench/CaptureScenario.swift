@@ -8,7 +8,7 @@ import SyncTestSupport
 /// triggers installed, one without, interleaved so both see the same machine noise.
 enum CaptureScenario {
     static func run(quick: Bool) throws -> [Figure] {
-        let singleRows = quick ? 200 : 2_000
+        let singleRows = quick ? 200 : 1_000
         let bulkRows = quick ? 5_000 : 100_000
         let rounds = quick ? 1 : 3
         var plain: (single: [Double], update: [Double], bulk: [Double]) = ([], [], [])

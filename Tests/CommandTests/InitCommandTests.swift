@@ -35,8 +35,8 @@ struct InitCommandTests {
         try #require(FileManager.default.fileExists(atPath: Self.binary), "build first: swift build")
         let help = try Self.run(["--help"])
         #expect(help.status == 0)
-        #expect(help.stdout.contains("init"))
-        for unavailable in ["demo ", "agent ", "status ", "resync "] {
+        #expect(help.stdout.contains("init") && help.stdout.contains("status"))
+        for unavailable in ["demo ", "agent ", "resync "] {
             #expect(!help.stdout.contains("  \(unavailable)"), "\(unavailable) is listed but not built")
         }
     }
@@ -69,8 +69,15 @@ struct InitCommandTests {
         let missing = try Self.run(["init", "--config", directory.file("nope.yaml")])
         #expect(missing.status != 0 && missing.stderr.contains("does not exist") && missing.stderr.contains("Try:"))
 
+        let healthy = try Self.run(["status", "--config", config])
+        #expect(healthy.status == 0 && healthy.stdout.contains("health           healthy"), "\(healthy.stdout)")
+        let json = try Self.run(["status", "--config", config, "--json"])
+        #expect(json.status == 0 && json.stdout.contains("\"pendingChanges\" : 1"))
+
         let removed = try Self.run(["init", "--config", config, "--remove"])
         #expect(removed.status == 0 && removed.stdout.contains("as it was before init"))
+        let broken = try Self.run(["status", "--config", config])
+        #expect(broken.status == 2 && broken.stdout.contains("not set up"))
     }
 
     static func runTool(_ path: String, _ arguments: [String]) throws -> Int32 {

@@ -1,0 +1,143 @@
+import Foundation
+import GRDB
+import SyncCore
+
+/// What `dealersync status` shows: read from the DMS file alone, in one read transaction,
+/// with the agent running or not.
+public struct StoreStatus: Codable, Hashable, Sendable {
+    public enum Health: String, Codable, Sendable {
+        case healthy, degraded, broken
+
+        /// The exit code of `dealersync status`: 0 healthy, 1 degraded, 2 broken.
+        public var exitCode: Int32 {
+            switch self {
+            case .healthy: 0
+            case .degraded: 1
+            case .broken: 2
+            }
+        }
+    }
+
+    public struct Problem: Codable, Hashable, Sendable {
+        public var message: String
+        public var hint: String
+    }
+
+    public var node: String
+    public var database: String
+    public var hqURL: String?
+    public var schemaVersion: Int?
+    /// Captured changes not yet built into a batch.
+    public var pendingChanges: Int
+    /// Built batches not yet acknowledged by HQ, and their rows.
+    public var outboxBatches: Int
+    public var outboxRows: Int
+    /// Age of the oldest unacknowledged batch, in seconds.
+    public var oldestUnsentSeconds: Int?
+    public var lastPushAt: Date?
+    public var lastPullAt: Date?
+    public var clockOffsetMillis: Int64?
+    public var unresolvedConflicts: Int
+    public var lastError: Problem?
+    public var tableProblems: [String: String]
+    public var health: Health
+    public var problems: [Problem]
+}
+
+/// Keys in `_dealersync_meta` that the agent writes for `status`.
+enum AgentStateKey {
+    static let hqURL = "hq_url"
+    static let lastPushAt = "last_push_at"
+    static let lastPullAt = "last_pull_at"
+    static let lastError = "last_error"
+    static let lastErrorHint = "last_error_hint"
+    static let lastErrorAt = "last_error_at"
+}
+
+extension DealerDatabase {
+    /// Thresholds that turn a quiet store into a degraded one.
+    public struct StatusThresholds: Sendable {
+        /// A batch waiting longer than this means pushes are not getting through.
+        public var unsentSeconds = 3_600
+        public init() {}
+    }
+
+    public func status(now: Date = Date(), thresholds: StatusThresholds = StatusThresholds()) throws -> StoreStatus {
+        try read { db in
+            var problems: [StoreStatus.Problem] = []
+            guard try SyncTables.isInstalled(db) else {
+                return StoreStatus(
+                    node: settings.node, database: settings.databasePath, pendingChanges: 0, outboxBatches: 0, outboxRows: 0,
+                    unresolvedConflicts: 0, tableProblems: [:], health: .broken,
+                    problems: [.init(message: "dealersync is not set up in this database", hint: "run `dealersync init --config <agent.yaml>`")])
+            }
+            func text(_ key: String) throws -> String? { try SyncTables.meta(db, key).flatMap(String.fromDatabaseValue) }
+            func millis(_ key: String) throws -> Int64? { try SyncTables.meta(db, key).flatMap(Int64.fromDatabaseValue) }
+            func date(_ key: String) throws -> Date? { try millis(key).map { Date(timeIntervalSince1970: Double($0) / 1000) } }
+
+            var pending = 0
+            var tableProblems: [String: String] = [:]
+            for registration in try TableRegistration.all(db) {
+                // Checked live: the agent may be stopped while the DMS drops a table.
+                let exists = try Bool.fetchOne(
+                    db, sql: "SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = ?", arguments: [registration.name]) ?? false
+                if let problem = registration.problem ?? (exists ? nil : "synced table '\(registration.name)' is no longer in the DMS database (dropped or renamed)") {
+                    tableProblems[registration.name] = problem
+                    problems.append(.init(message: problem, hint: "restore the table, or update the sync schema and run `dealersync init` again"))
+                }
+                if try db.tableExists(registration.logTable) {
+                    pending += try Int.fetchOne(db, sql: "SELECT count(*) FROM \(registration.logTable)") ?? 0
+                }
+            }
+            let outbox = try Row.fetchOne(db, sql: "SELECT count(*) AS n, coalesce(sum(row_count), 0) AS rows, min(created_at) AS oldest FROM _dealersync_outbox")!
+            let oldest: Int64? = outbox["oldest"]
+            let oldestSeconds = oldest.map { Int((now.timeIntervalSince1970 * 1000 - Double($0)) / 1000) }
+            let conflicts = try Int.fetchOne(db, sql: "SELECT count(*) FROM _dealersync_conflicts WHERE resolved_at IS NULL") ?? 0
+            var lastError: StoreStatus.Problem?
+            if let message = try text(AgentStateKey.lastError) {
+                lastError = .init(message: message, hint: try text(AgentStateKey.lastErrorHint) ?? "see the agent's log")
+            }
+            var health: StoreStatus.Health = tableProblems.isEmpty ? .healthy : .broken
+            if let lastError, health == .healthy {
+                health = .degraded
+                problems.append(lastError)
+            }
+            if let oldestSeconds, oldestSeconds > thresholds.unsentSeconds, health == .healthy {
+                health = .degraded
+                problems.append(.init(
+                    message: "the oldest unsent batch has waited \(oldestSeconds / 60) minutes",
+                    hint: "check that the agent runs (systemctl status dealersync-agent) and can reach HQ"))
+            }
+            return StoreStatus(
+                node: try text("node") ?? settings.node, database: settings.databasePath, hqURL: try text(AgentStateKey.hqURL),
+                schemaVersion: try millis("schema_version").map(Int.init), pendingChanges: pending,
+                outboxBatches: outbox["n"], outboxRows: outbox["rows"], oldestUnsentSeconds: oldestSeconds,
+                lastPushAt: try date(AgentStateKey.lastPushAt), lastPullAt: try date(AgentStateKey.lastPullAt),
+                clockOffsetMillis: try millis("hlc_offset"), unresolvedConflicts: conflicts, lastError: lastError,
+                tableProblems: tableProblems, health: health, problems: problems)
+        }
+    }
+
+    /// Records the outcome of an agent step for `status` (the agent calls these).
+    public func recordAgentState(hqURL: String? = nil, pushedAt: Date? = nil, pulledAt: Date? = nil) throws {
+        try write { db in
+            if let hqURL { try SyncTables.setMeta(db, AgentStateKey.hqURL, hqURL) }
+            if let pushedAt { try SyncTables.setMeta(db, AgentStateKey.lastPushAt, Int64(pushedAt.timeIntervalSince1970 * 1000)) }
+            if let pulledAt { try SyncTables.setMeta(db, AgentStateKey.lastPullAt, Int64(pulledAt.timeIntervalSince1970 * 1000)) }
+        }
+    }
+
+    /// Records (or with nil, clears) the agent's current error for `status`.
+    public func recordAgentError(_ message: String?, hint: String? = nil, at date: Date = Date()) throws {
+        try write { db in
+            try SyncTables.setMeta(db, AgentStateKey.lastError, message)
+            try SyncTables.setMeta(db, AgentStateKey.lastErrorHint, hint)
+            try SyncTables.setMeta(db, AgentStateKey.lastErrorAt, message == nil ? nil : Int64(date.timeIntervalSince1970 * 1000))
+        }
+    }
+
+    /// Sets the HLC's correction from the offset measured against HQ (HQ's clock minus ours).
+    public func recordClockOffset(millis: Int64) throws {
+        try write { db in try SyncTables.setMeta(db, "hlc_offset", millis) }
+    }
+}
