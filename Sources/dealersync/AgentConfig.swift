@@ -1,6 +1,7 @@
 import Configuration
 import Foundation
 import SyncCapture
+import SyncAgent
 import SyncCore
 
 /// The store agent's settings, read in one place from (highest priority first) environment
@@ -16,10 +17,29 @@ import SyncCore
 /// | `capture.max_lock_millis` | 200 | longest hold of the DMS write lock per transaction |
 /// | `capture.busy_timeout_millis` | 5000 | wait for the DMS's lock before retrying later |
 /// | `capture.batch_rows` | 5000 | rows per pushed batch |
+/// | `hq.url` | required to sync | HQ's base URL, e.g. https://hq.example.com |
+/// | `hq.token` / `hq.token_file` | required to sync | the dealer token (credential `hq-token` under systemd) |
+/// | `hq.ca_file` | system CAs | CA bundle that signed HQ's certificate |
+/// | `hq.client_certificate`, `hq.client_key` | none | mTLS client certificate and key (PEM) |
+/// | `hq.proxy` | none | HTTP(S) proxy URL |
+/// | `hq.connect_timeout_millis` | 10000 | give up connecting after this long |
+/// | `sync.poll_interval_millis` | 5000 | longest pause between cycles when nothing changes |
+/// | `sync.pull_page_rows` | 1000 | rows per pull |
 struct AgentConfig {
     var capture: CaptureSettings
     var schemaFile: String?
     var configPath: String
+    /// Nil when the file has no `hq.url` (enough for `init` and `status`).
+    var hq: HQSettings?
+
+    struct HQSettings {
+        var url: String
+        var token: String?
+        var tokenSource: String
+        var transport: TransportSettings
+        var pollIntervalMillis: Int
+        var pullPageRows: Int
+    }
 
     static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> AgentConfig {
         guard FileManager.default.fileExists(atPath: path) else {
@@ -61,7 +81,42 @@ struct AgentConfig {
             maxLockMillis: try number("capture.max_lock_millis", "capture.max_lock_millis", default: 200),
             busyTimeoutMillis: try number("capture.busy_timeout_millis", "capture.busy_timeout_millis", default: 5_000),
             batchRows: try number("capture.batch_rows", "capture.batch_rows", default: 5_000))
-        return AgentConfig(capture: capture, schemaFile: present(reader.string(forKey: "schema_file")), configPath: path)
+        var hq: HQSettings?
+        if let url = present(reader.string(forKey: "hq.url")) {
+            var transport = TransportSettings()
+            transport.caFile = present(reader.string(forKey: "hq.ca_file"))
+            transport.clientCertificate = present(reader.string(forKey: "hq.client_certificate"))
+            transport.clientKey = present(reader.string(forKey: "hq.client_key"))
+            transport.proxy = present(reader.string(forKey: "hq.proxy"))
+            transport.connectTimeoutMillis = try number("hq.connect_timeout_millis", "hq.connect_timeout_millis", default: 10_000)
+            var token = present(reader.string(forKey: "hq.token", isSecret: true))
+            var source = "hq.token"
+            if token == nil, let file = present(reader.string(forKey: "hq.token_file")) {
+                source = file
+                guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                    throw CommandError(message: "the token file \(file) cannot be read", hint: "check hq.token_file and that the dealersync user may read it")
+                }
+                token = present(text.trimmingCharacters(in: .whitespacesAndNewlines))
+            }
+            hq = HQSettings(
+                url: url, token: token, tokenSource: source, transport: transport,
+                pollIntervalMillis: try number("sync.poll_interval_millis", "sync.poll_interval_millis", default: 5_000),
+                pullPageRows: try number("sync.pull_page_rows", "sync.pull_page_rows", default: 1_000))
+        }
+        return AgentConfig(capture: capture, schemaFile: present(reader.string(forKey: "schema_file")), configPath: path, hq: hq)
+    }
+
+    /// The HQ connection, or an error saying what to add to the config.
+    func requireHQ() throws -> (HQSettings, token: String) {
+        guard let hq else {
+            throw CommandError(message: "config file \(configPath) has no `hq.url`", hint: "add `hq:` with `url: https://…` (see deploy/agent.example.yaml)")
+        }
+        guard let token = hq.token else {
+            throw CommandError(
+                message: "no HQ token: neither hq.token, the hq-token credential, nor hq.token_file is set",
+                hint: "put the token `dealersync hq add-dealer` printed in a file and set hq.token_file (or LoadCredential=hq-token under systemd)")
+        }
+        return (hq, token)
     }
 
     /// YAML `key:`, `key: ~` and `key: null` arrive as "", "~" and "null": all mean unset.

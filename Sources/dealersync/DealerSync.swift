@@ -12,7 +12,7 @@ struct DealerSync: AsyncParsableCommand {
             The store agent, the HQ service, `status` and `demo` are not in this build yet.
             """,
         version: DealerSyncVersion.current,
-        subcommands: [Init.self, Status.self])
+        subcommands: [Init.self, Status.self, Agent.self])
 }
 
 enum DealerSyncVersion {

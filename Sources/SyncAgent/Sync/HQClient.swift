@@ -1,0 +1,111 @@
+import Foundation
+import SyncCapture
+import SyncCore
+
+/// The agent's side of the HTTP contract in docs/HQ.md: push one outbox batch, pull one
+/// page of routed changes. Measures the clock offset to HQ on every exchange.
+struct HQClient: Sendable {
+    let transport: any DeltaTransport
+    let settings: AgentSettings
+    let dealer: NodeID
+    /// The largest pulled page the agent will decompress (a bound, like HQ's).
+    var maxPageBytes = 256 << 20
+
+    struct Exchange<T> {
+        var value: T
+        /// HQ's clock minus ours, from HQ's server-time header and the request's midpoint.
+        var offsetMillis: Int64?
+    }
+
+    struct PullPage {
+        var batch: Batch
+        var cursor: String
+    }
+
+    func push(_ entry: OutboxEntry, now: () -> Int64) async throws -> Exchange<Void> {
+        let sent = now()
+        let response = try await exchange(HTTPRequest(
+            method: "POST", url: "\(settings.hqURL)/v1/dealers/\(dealer.rawValue)/batches",
+            headers: [
+                ("Authorization", "Bearer \(settings.token)"),
+                ("Content-Type", "application/vnd.dealersync.batch"),
+                ("Content-Encoding", "gzip"),
+                (BodyChecksum.headerName, entry.sha256),
+                ("X-Dealersync-Clock", String(sent)),
+            ],
+            body: entry.body), what: "push of batch \(dealer):\(entry.firstSequence)-\(entry.lastSequence)")
+        return Exchange(value: (), offsetMillis: Self.offset(response, sent: sent))
+    }
+
+    func pull(after cursor: String?, now: () -> Int64) async throws -> Exchange<PullPage> {
+        var url = "\(settings.hqURL)/v1/dealers/\(dealer.rawValue)/changes?limit=\(settings.pullPageRows)"
+        if let cursor { url += "&after=\(cursor.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? cursor)" }
+        let sent = now()
+        let response = try await exchange(HTTPRequest(
+            method: "GET", url: url,
+            headers: [("Authorization", "Bearer \(settings.token)"), ("Accept-Encoding", "gzip"), ("X-Dealersync-Clock", String(sent))],
+            body: []), what: "pull")
+        guard let next = response.headers["x-dealersync-cursor"] else {
+            throw AgentError(
+                code: .badResponse, message: "HQ's pull answer has no X-Dealersync-Cursor header",
+                hint: "check that hq.url points at dealersync HQ, not another service or a proxy error page", retryable: true)
+        }
+        do {
+            let body = response.headers["content-encoding"] == "gzip"
+                ? try Gzip.decompress(response.body, maxOutputBytes: maxPageBytes) : response.body
+            let batch = try Batch(decoding: body, limits: BatchLimits(maxRows: settings.pullPageRows * 2 + 10))
+            return Exchange(value: PullPage(batch: batch, cursor: next), offsetMillis: Self.offset(response, sent: sent))
+        } catch let error as SyncCoreError {
+            throw AgentError(
+                code: .badResponse, message: "HQ's pull answer is not a valid batch: \(error.message)",
+                hint: "run the same dealersync release at HQ and in the store", retryable: true)
+        }
+    }
+
+    /// Sends a request and turns transport failures and refusals into `AgentError`s.
+    private func exchange(_ request: HTTPRequest, what: String) async throws -> HTTPResponse {
+        let response: HTTPResponse
+        do {
+            response = try await transport.send(request)
+        } catch let error as TransportError {
+            throw AgentError(code: .hqUnreachable, message: "\(what): \(error.message)", hint: error.hint, retryable: true)
+        }
+        guard !(200..<300).contains(response.status) else { return response }
+        let detail = Self.errorText(response)
+        let retryAfter = response.headers["retry-after"].flatMap { RetryAfter.seconds(from: $0) }
+        switch response.status {
+        case 401, 403:
+            throw AgentError(
+                code: .unauthorized, message: "\(what): HQ refused the token (\(response.status)\(detail))",
+                hint: "check hq.token (or the hq-token credential) is the one `dealersync hq add-dealer \(dealer)` printed and is not revoked",
+                retryable: false)
+        case 409:
+            throw AgentError(
+                code: .conflictingBatch, message: "\(what): HQ already has this batch id with other content (409\(detail))",
+                hint: "this database was restored from an old backup or another store uses node id \(dealer); contact HQ before going on",
+                retryable: false)
+        case _ where settings.retry.isRetryable(status: response.status):
+            throw AgentError(
+                code: .hqBusy, message: "\(what): HQ answered \(response.status)\(detail)",
+                hint: "HQ is busy or restarting; the agent retries with backoff", retryable: true, retryAfterSeconds: retryAfter)
+        default:
+            throw AgentError(
+                code: .refused, message: "\(what): HQ refused it with \(response.status)\(detail)",
+                hint: "run the same dealersync release at HQ and in the store; see HQ's dead letters in `dealersync hq status`",
+                retryable: false)
+        }
+    }
+
+    /// HQ's `{error, hint}` body, shortened, for the log and status.
+    private static func errorText(_ response: HTTPResponse) -> String {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
+            let error = object["error"] as? String
+        else { return "" }
+        return ": " + String(error.prefix(300))
+    }
+
+    private static func offset(_ response: HTTPResponse, sent: Int64) -> Int64? {
+        guard let server = response.headers["x-dealersync-server-time"].flatMap(Int64.init) else { return nil }
+        return server - (sent + response.receivedAtMillis) / 2
+    }
+}
