@@ -3,7 +3,7 @@ import ArgumentParser
 /// The `dealersync` command. Subcommands appear here as they start to work: this build has
 /// the sync core only; `init`, `agent`, `hq`, `status` and `demo` follow (see README).
 @main
-struct DealerSync: ParsableCommand {
+struct DealerSync: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dealersync",
         abstract: "Synchronises dealership DMS databases with headquarters.",
@@ -12,7 +12,7 @@ struct DealerSync: ParsableCommand {
             Commands for the store agent, the HQ service and the demo are not in it yet.
             """,
         version: DealerSyncVersion.current,
-        subcommands: [])
+        subcommands: [HQCommand.self])
 }
 
 enum DealerSyncVersion {
