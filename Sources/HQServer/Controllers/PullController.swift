@@ -20,7 +20,8 @@ public struct PullController<Store: SyncStore>: Sendable {
             do {
                 return try await pull(request, dealerID: id)
             } catch let error as HQError {
-                metrics.refused(dealer: id)
+                // Not for 401: requests without a valid token must not grow HQ's memory.
+                if error.status != .unauthorized { metrics.refused(dealer: id) }
                 throw error
             }
         }

@@ -21,7 +21,8 @@ public struct PushController<Store: SyncStore>: Sendable {
             do {
                 return try await push(request, dealerID: id)
             } catch let error as HQError {
-                metrics.refused(dealer: id)
+                // Not for 401: requests without a valid token must not grow HQ's memory.
+                if error.status != .unauthorized { metrics.refused(dealer: id) }
                 logger.notice(
                     "push refused",
                     metadata: ["dealer": "\(id)", "status": "\(error.status.code)", "reason": "\(error.message)"])
