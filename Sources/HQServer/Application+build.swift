@@ -4,19 +4,25 @@ import SyncCore
 
 /// Builds the HQ application over the SQLite store at `config.storePath` (created and
 /// migrated if needed). Used by `dealersync hq serve` and by the tests alike.
-public func buildApplication(_ config: HQConfig, logger: Logger? = nil) async throws -> some ApplicationProtocol {
+///
+/// `drain`, when given, answers 503 once shutdown begins; run it after the application in
+/// the same `ServiceGroup` (see `HQDrain`).
+public func buildApplication(_ config: HQConfig, drain: HQDrain? = nil, logger: Logger? = nil) async throws -> some ApplicationProtocol {
     let store = try SQLiteSyncStore(path: config.storePath)
-    return buildApplication(config, store: store, logger: logger)
+    return buildApplication(config, store: store, drain: drain, logger: logger)
 }
 
 /// Builds the HQ application over any `SyncStore`: the routes do not know which one.
-public func buildApplication<Store: SyncStore>(_ config: HQConfig, store: Store, logger: Logger? = nil) -> some ApplicationProtocol {
+public func buildApplication<Store: SyncStore>(
+    _ config: HQConfig, store: Store, drain: HQDrain? = nil, logger: Logger? = nil
+) -> some ApplicationProtocol {
     let logger = logger ?? Logger(label: "dealersync.hq")
     let metrics = HQMetrics()
     let notifier = ChangeNotifier()
     let gate = IngestGate(capacity: config.limits.maxConcurrentIngests)
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: MetricsMiddleware(metrics: metrics))
+    if let drain { router.add(middleware: DrainMiddleware(drain: drain)) }
     PushController(
         store: store, schema: config.schema, limits: config.limits, gate: gate, notifier: notifier, metrics: metrics, logger: logger
     ).addRoutes(to: router)
