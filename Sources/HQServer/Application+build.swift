@@ -22,6 +22,7 @@ public func buildApplication<Store: SyncStore>(
     let gate = IngestGate(capacity: config.limits.maxConcurrentIngests)
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: MetricsMiddleware(metrics: metrics))
+    router.add(middleware: ErrorMiddleware(logger: logger))
     if let drain { router.add(middleware: DrainMiddleware(drain: drain)) }
     PushController(
         store: store, schema: config.schema, limits: config.limits, gate: gate, notifier: notifier, metrics: metrics, logger: logger
