@@ -338,7 +338,7 @@ struct RowWriter {
     mutating func merge(_ remote: RowVersion, spec: TableSpec, pushedBy: NodeID?) throws -> Bool {
         let key = Data(remote.key.bytes)
         let stored = try Row.fetchOne(
-            db, sql: "SELECT version, feed_seq FROM rows WHERE table_name = ? AND row_key = ?", arguments: [spec.name, key])
+            db.cachedStatement(sql: "SELECT version, feed_seq FROM rows WHERE table_name = ? AND row_key = ?"), arguments: [spec.name, key])
         let local = try stored.map { row -> RowVersion in
             let data: Data = row["version"]
             return try RowVersion(canonicalBytes: Array(data))
@@ -361,15 +361,13 @@ struct RowWriter {
         {
             routed = dealer
         }
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: """
                 INSERT INTO rows (table_name, row_key, version, feed_seq, routed_dealer) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (table_name, row_key) DO UPDATE SET
                   version = excluded.version, feed_seq = excluded.feed_seq, routed_dealer = excluded.routed_dealer
-                """,
+                """).execute(
             arguments: [spec.name, key, bytes, seq, routed])
-        try db.execute(
-            sql: "INSERT INTO feed (seq, table_name, row_key, version, source, at_ms) VALUES (?, ?, ?, ?, ?, ?)",
+        try db.cachedStatement(sql: "INSERT INTO feed (seq, table_name, row_key, version, source, at_ms) VALUES (?, ?, ?, ?, ?, ?)").execute(
             arguments: [seq, spec.name, key, bytes, source, atMillis])
         if let pushedBy {
             // The pusher holds the row; it already has this version only if the merge took its own.
@@ -390,15 +388,13 @@ struct RowWriter {
 
     private func hold(_ dealer: String, _ table: String, _ key: Data, knownSequence: Int64?) throws {
         if let knownSequence {
-            try db.execute(
-                sql: """
+            try db.cachedStatement(sql: """
                     INSERT INTO holders (dealer, table_name, row_key, known_seq) VALUES (?, ?, ?, ?)
                     ON CONFLICT DO UPDATE SET known_seq = excluded.known_seq
-                    """,
+                    """).execute(
                 arguments: [dealer, table, key, knownSequence])
         } else {
-            try db.execute(
-                sql: "INSERT INTO holders (dealer, table_name, row_key, known_seq) VALUES (?, ?, ?, 0) ON CONFLICT DO NOTHING",
+            try db.cachedStatement(sql: "INSERT INTO holders (dealer, table_name, row_key, known_seq) VALUES (?, ?, ?, 0) ON CONFLICT DO NOTHING").execute(
                 arguments: [dealer, table, key])
         }
     }
@@ -408,12 +404,11 @@ struct RowWriter {
             value.flatMap { (try? JSONEncoder.sorted.encode(TypedValue($0))).map { String(decoding: $0, as: UTF8.self) } }
         }
         let losing = conflict.losingValues.compactMap { json($0) }.joined(separator: ",")
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: """
                 INSERT INTO conflicts (identity, table_name, row_key, column_name, reason, winner, losers,
                   winning_value, losing_values, source, feed_seq, at_ms)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (identity) DO NOTHING
-                """,
+                """).execute(
             arguments: [
                 conflict.identity, conflict.table, Data(conflict.key.bytes), conflict.column, conflict.reason.rawValue,
                 conflict.winner.description, conflict.losers.map(\.description).joined(separator: ","),
