@@ -14,6 +14,8 @@ import SyncCore
 /// - `limits.max_concurrent_ingests` (int, default 4): pushes applied at once; more get 429
 /// - `limits.max_page_rows` (int, default 5,000): most rows in one pull or feed page
 /// - `limits.max_wait_seconds` (int, default 30): longest long-poll `wait=`
+/// - `limits.max_clock_ahead_ms` (int, default 300,000): how far ahead of HQ's clock a pushed
+///   row's clock readings may be before the row is dead-lettered
 public struct HQConfig: Sendable {
     public var host: String
     public var port: Int
@@ -74,7 +76,8 @@ public struct HQConfig: Sendable {
             maxRows: try limit("max_rows", defaults.maxRows),
             maxConcurrentIngests: try limit("max_concurrent_ingests", defaults.maxConcurrentIngests),
             maxPageRows: try limit("max_page_rows", defaults.maxPageRows),
-            maxWaitSeconds: try limit("max_wait_seconds", defaults.maxWaitSeconds))
+            maxWaitSeconds: try limit("max_wait_seconds", defaults.maxWaitSeconds),
+            maxClockAheadMillis: try limit("max_clock_ahead_ms", defaults.maxClockAheadMillis))
     }
 }
 
@@ -86,11 +89,13 @@ public struct HQLimits: Sendable, Hashable {
     public var maxConcurrentIngests: Int
     public var maxPageRows: Int
     public var maxWaitSeconds: Int
+    public var maxClockAheadMillis: Int
 
     public init(
         maxBodyBytes: Int = 8 << 20, maxDecompressedBytes: Int = 64 << 20, maxRows: Int = 50_000,
-        maxConcurrentIngests: Int = 4, maxPageRows: Int = 5_000, maxWaitSeconds: Int = 30
+        maxConcurrentIngests: Int = 4, maxPageRows: Int = 5_000, maxWaitSeconds: Int = 30, maxClockAheadMillis: Int = 300_000
     ) {
+        self.maxClockAheadMillis = maxClockAheadMillis
         self.maxBodyBytes = maxBodyBytes
         self.maxDecompressedBytes = maxDecompressedBytes
         self.maxRows = maxRows

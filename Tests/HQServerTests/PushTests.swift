@@ -83,6 +83,13 @@ struct PushTests {
             dealer.insert("prices", key: [.text("P-1")], ["amount": .real(9.5)]),
             dealer.insert("leads", key: [.text("L-1")], ["assigned_dealer": .integer(7)]),
             dealer.insert("customers", key: [.text("C-2")], ["name": .text("Bob")]),
+            {
+                // A PC whose clock is a year fast.
+                var fast = FakeDealer("DLR-1")
+                fast.counter = 100
+                fast.hlc = UInt64(Date().timeIntervalSince1970 * 1000 + 365 * 86_400_000) << 16
+                return fast.insert("customers", key: [.text("C-3")], ["name": .text("Cy")])
+            }(),
         ]
         let node = dealer.node
         let app = try await buildApplication(hq.config)
@@ -92,9 +99,10 @@ struct PushTests {
             #expect(response.status == .ok)
             let answer = try receipt(response)
             #expect(answer.applied == 2)
-            #expect(answer.deadLetters == 3)
+            #expect(answer.deadLetters == 4)
             let reasons = try await hq.store.deadLetterReasons()
-            #expect(reasons.count == 3)
+            #expect(reasons.count == 4)
+            #expect(reasons[3].contains("ms ahead of HQ's clock"))
             #expect(reasons[0].contains("'no_such_table' is not in the sync schema"))
             #expect(reasons[1].contains("direction down"))
             #expect(reasons[2].contains("routing column 'assigned_dealer' holds INTEGER"))

@@ -65,7 +65,8 @@ public struct PushController<Store: SyncStore>: Sendable {
         guard batch.dealer == dealer else {
             throw HQError.badRequest("the batch names dealer \(batch.dealer), not \(dealer)", hint: "push each batch to its own dealer's URL")
         }
-        let validator = RowValidator(schema: schema)
+        let now = Date.nowMillis
+        let validator = RowValidator(schema: schema, nowMillis: now, maxClockAheadMillis: Int64(limits.maxClockAheadMillis))
         var accepted: [AcceptedRow] = []
         var dead: [DeadLetter] = []
         for (index, row) in batch.rows.enumerated() {
@@ -74,7 +75,6 @@ public struct PushController<Store: SyncStore>: Sendable {
             case .dead(let letter): dead.append(letter)
             }
         }
-        let now = Date.nowMillis
         let outcome = try await store.ingest(
             IngestBatch(
                 dealer: dealer, firstSequence: batch.firstSequence, lastSequence: batch.lastSequence, sha256: claimedSHA,

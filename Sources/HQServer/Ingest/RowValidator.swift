@@ -4,6 +4,11 @@ import SyncCore
 /// reason that names the table and column, never a value; the rest of the batch applies.
 struct RowValidator {
     let schema: SyncSchema
+    /// HQ's wall clock now, and how far ahead of it a row's clock readings may be: a row
+    /// stamped by a PC whose clock is a year fast would otherwise win every
+    /// last-writer-wins decision for a year.
+    let nowMillis: Int64
+    let maxClockAheadMillis: Int64
 
     enum Verdict {
         case accepted(AcceptedRow)
@@ -31,6 +36,10 @@ struct RowValidator {
                     return dead("row \(index): table '\(row.table)' routing column '\(column)' holds \(write.value.storageClass), not TEXT or NULL")
                 }
             }
+        }
+        let ahead = Int64(clamping: row.latestHLC.physicalMillis) - nowMillis
+        if ahead > maxClockAheadMillis {
+            return dead("row \(index): table '\(row.table)' carries a clock reading \(ahead) ms ahead of HQ's clock, over the \(maxClockAheadMillis) ms allowed")
         }
         var version = row
         if spec.direction == .up {

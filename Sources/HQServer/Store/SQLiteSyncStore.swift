@@ -347,7 +347,7 @@ struct RowWriter {
         let result = SyncCore.merge(local: local, remote: remote, policy: policy)
         let pusherHasIt = result.merged == remote
         guard result.outcome != .unchanged else {
-            if let pushedBy, pusherHasIt, let stored {
+            if let pushedBy, pusherHasIt, spec.direction.dealerPulls, let stored {
                 try hold(pushedBy, spec.name, key, knownSequence: stored["feed_seq"] as Int64)
             }
             return false
@@ -369,7 +369,7 @@ struct RowWriter {
             arguments: [spec.name, key, bytes, seq, routed])
         try db.cachedStatement(sql: "INSERT INTO feed (seq, table_name, row_key, version, source, at_ms) VALUES (?, ?, ?, ?, ?, ?)").execute(
             arguments: [seq, spec.name, key, bytes, source, atMillis])
-        if let pushedBy {
+        if let pushedBy, spec.direction.dealerPulls {
             // The pusher holds the row; it already has this version only if the merge took its own.
             try hold(pushedBy, spec.name, key, knownSequence: pusherHasIt ? seq : nil)
         }
