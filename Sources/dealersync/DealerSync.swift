@@ -9,10 +9,11 @@ struct DealerSync: AsyncParsableCommand {
         abstract: "Synchronises dealership DMS databases with headquarters.",
         discussion: """
             At a store: `init` sets up change capture in the DMS database.
-            The store agent, the HQ service, `status` and `demo` are not in this build yet.
+            At HQ: `hq serve` runs the HQ service; `hq add-dealer` issues node ids and tokens.
+            `demo` is not in this build yet.
             """,
         version: DealerSyncVersion.current,
-        subcommands: [Init.self, Status.self, Agent.self])
+        subcommands: [Init.self, Status.self, Agent.self, HQCommand.self])
 }
 
 enum DealerSyncVersion {

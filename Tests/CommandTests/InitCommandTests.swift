@@ -36,7 +36,7 @@ struct InitCommandTests {
         let help = try Self.run(["--help"])
         #expect(help.status == 0)
         #expect(help.stdout.contains("init") && help.stdout.contains("status"))
-        for unavailable in ["demo ", "agent ", "resync "] {
+        for unavailable in ["demo ", "resync ", "conflicts "] {
             #expect(!help.stdout.contains("  \(unavailable)"), "\(unavailable) is listed but not built")
         }
     }

@@ -1,0 +1,83 @@
+import Foundation
+import Hummingbird
+import Logging
+import SyncCore
+
+/// `POST /v1/hq/changes`: an HQ system (writer token) creates or changes a row as node `hq`,
+/// e.g. a hot lead assigned to a dealer, or an HQ-owned column. JSON body:
+///
+///     {"table": "leads", "key": ["L-1"],
+///      "values": {"assigned_dealer": "DLR-1", "score": {"type": "integer", "value": 90}},
+///      "delete": false}
+///
+/// Values are typed as in the feed (`TypedValue`); a bare string is TEXT, a bare whole number
+/// INTEGER, `null` NULL.
+public struct HQWriteController<Store: SyncStore>: Sendable {
+    let store: Store
+    let schema: SyncSchema
+    let limits: HQLimits
+    let notifier: ChangeNotifier
+    let logger: Logger
+
+    struct Body: Decodable {
+        var table: String
+        var key: [TypedValue]
+        var values: [String: TypedValue]?
+        var delete: Bool?
+    }
+
+    func addRoutes(to router: Router<BasicRequestContext>) {
+        router.post("/v1/hq/changes") { request, _ in try await write(request) }
+    }
+
+    func write(_ request: Request) async throws -> Response {
+        let writer = try await Authenticator(store: store).writer(request)
+        var bytes: [UInt8] = []
+        for try await chunk in request.body {
+            guard bytes.count + chunk.readableBytes <= limits.maxBodyBytes else {
+                throw HQError.tooLarge("the body is over the limit of \(limits.maxBodyBytes) bytes", hint: "send one row per request")
+            }
+            bytes.append(contentsOf: chunk.readableBytesView)
+        }
+        let body: Body
+        do {
+            body = try JSONDecoder().decode(Body.self, from: Data(bytes))
+        } catch {
+            throw HQError.badRequest("the body is not a change document (\(Self.describe(error)))", hint: "send {\"table\": ..., \"key\": [...], \"values\": {...}}; see docs/HQ.md")
+        }
+        guard let spec = schema.table(named: body.table) else {
+            throw HQError.badRequest("table '\(body.table)' is not in the sync schema", hint: "write only synced tables")
+        }
+        guard spec.direction != .up else {
+            throw HQError.badRequest("table '\(body.table)' has direction up; its rows belong to dealers", hint: "write tables with direction both or down")
+        }
+        guard !body.key.isEmpty else {
+            throw HQError.badRequest("the key is empty", hint: "give every primary-key value of the row, in key order")
+        }
+        let values = (body.values ?? [:]).mapValues(\.value)
+        if let column = spec.routingColumn, let routed = values[column] {
+            switch routed {
+            case .text, .null: break
+            default:
+                throw HQError.badRequest("routing column '\(column)' must be TEXT or NULL, not \(routed.storageClass)", hint: "set it to a dealer id")
+            }
+        }
+        let receipt = try await store.writeAsHQ(
+            HQWrite(spec: spec, key: RowKey(body.key.map(\.value)), values: values, delete: body.delete ?? false, atMillis: Date.nowMillis))
+        logger.info("hq write", metadata: ["writer": "\(writer.id)", "table": "\(spec.name)", "seq": "\(receipt.feedSequence)"])
+        await notifier.notify()
+        return PushController<Store>.json(Array(try JSONEncoder.sorted.encode(receipt)))
+    }
+
+    /// The decoding error's path, without the offending value.
+    static func describe(_ error: any Error) -> String {
+        guard let error = error as? DecodingError else { return "not JSON" }
+        switch error {
+        case .keyNotFound(let key, _): return "missing field \(key.stringValue)"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+            return path.isEmpty ? "not JSON" : "bad field \(path)"
+        @unknown default: return "not JSON"
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import Hummingbird
+import Logging
+import SyncCore
+
+/// `GET /v1/dealers/{id}/changes?after=CURSOR&limit=N[&wait=S]`: the rows routed to a
+/// dealer, in feed order, as a gzip-compressed SyncCore `Batch` from dealer `hq` whose
+/// sequence range is the page's feed sequences.
+public struct PullController<Store: SyncStore>: Sendable {
+    let store: Store
+    let schema: SyncSchema
+    let limits: HQLimits
+    let notifier: ChangeNotifier
+    let metrics: HQMetrics
+    let logger: Logger
+
+    func addRoutes(to router: Router<BasicRequestContext>) {
+        router.get("/v1/dealers/{id}/changes") { request, context in
+            let id = try context.parameters.require("id")
+            do {
+                return try await pull(request, dealerID: id)
+            } catch let error as HQError {
+                // Not for 401: requests without a valid token must not grow HQ's memory.
+                if error.status != .unauthorized { metrics.refused(dealer: id) }
+                throw error
+            }
+        }
+    }
+
+    func pull(_ request: Request, dealerID: String) async throws -> Response {
+        let dealer = try await Authenticator(store: store).dealer(request, id: dealerID)
+        let query = request.uri.queryParameters
+        let after = try Cursor.decode(query["after"])
+        let limit = try Query.int(query["limit"], name: "limit", default: min(1000, limits.maxPageRows), range: 1...limits.maxPageRows)
+        let wait = try Query.int(query["wait"], name: "wait", default: 0, range: 0...limits.maxWaitSeconds)
+
+        let deadline = ContinuousClock.now + .seconds(wait)
+        var page = try await store.changes(for: dealer, schema: schema, after: after, limit: limit)
+        while page.rows.isEmpty && ContinuousClock.now < deadline && !Task.isCancelled {
+            await notifier.wait(timeout: deadline - ContinuousClock.now)
+            page = try await store.changes(for: dealer, schema: schema, after: after, limit: limit)
+        }
+        let now = Date.nowMillis
+        // `after` is what the agent confirms it has applied: the base of its backlog.
+        try await store.recordPull(dealer: dealer, cursor: after, atMillis: now, clockSkewMillis: PushController<Store>.clockSkew(request, now: now))
+
+        let batch = Batch(
+            dealer: .hq, schemaVersion: schema.version,
+            firstSequence: page.rows.first?.sequence ?? page.nextCursor,
+            lastSequence: page.rows.last?.sequence ?? page.nextCursor,
+            rows: page.rows.map(\.version))
+        let body = Gzip.compress(batch.encoded())
+        metrics.bytesOut.increment(by: body.count)
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "application/octet-stream",
+                .contentEncoding: "gzip",
+                .dealersyncCursor: Cursor.encode(page.nextCursor),
+                .dealersyncServerTime: String(Date.nowMillis),
+                .dealersyncSHA256: BodyChecksum.sha256Hex(body),
+            ],
+            body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}

@@ -1,0 +1,113 @@
+import Configuration
+import Foundation
+import SyncCore
+
+/// Everything `dealersync hq serve` is configured with, read in one place.
+///
+/// Keys (YAML file, or environment variables prefixed `DEALERSYNC_`, e.g. `DEALERSYNC_HTTP_PORT`):
+/// - `http.host` (string, default `127.0.0.1`), `http.port` (int, default 8443; 0 picks a free port)
+/// - `store.path` (string, required): the SQLite file of the HQ store
+/// - `schema_file` (string, required): the sync schema YAML (see docs/SYNC-SCHEMA.md)
+/// - `limits.max_body_bytes` (int, default 8 MiB): largest compressed push body
+/// - `limits.max_decompressed_bytes` (int, default 64 MiB): largest decompressed push body
+/// - `limits.max_rows` (int, default 50,000): most rows in one push
+/// - `limits.max_concurrent_ingests` (int, default 4): pushes applied at once; more get 429
+/// - `limits.max_page_rows` (int, default 5,000): most rows in one pull or feed page
+/// - `limits.max_wait_seconds` (int, default 30): longest long-poll `wait=`
+/// - `limits.max_clock_ahead_ms` (int, default 300,000): how far ahead of HQ's clock a pushed
+///   row's clock readings may be before the row is dead-lettered
+public struct HQConfig: Sendable {
+    public var host: String
+    public var port: Int
+    public var storePath: String
+    public var schema: SyncSchema
+    public var limits: HQLimits
+
+    public init(host: String = "127.0.0.1", port: Int = 8443, storePath: String, schema: SyncSchema, limits: HQLimits = HQLimits()) {
+        self.host = host
+        self.port = port
+        self.storePath = storePath
+        self.schema = schema
+        self.limits = limits
+    }
+
+    /// Reads the keys above; the schema file is read and checked here, so a bad schema stops
+    /// the server before it listens. Relative paths are taken from `directory` (the
+    /// configuration file's folder) when given.
+    public init(reader: ConfigReader, relativeTo directory: String? = nil) throws {
+        func resolve(_ path: String) -> String {
+            guard let directory, !path.hasPrefix("/") else { return path }
+            return directory + "/" + path
+        }
+        let defaults = HQLimits()
+        func text(_ key: String) -> String? {
+            // YAML `key: ~` arrives as the string "~".
+            guard let value = reader.string(forKey: ConfigKey(key)), !["", "~", "null"].contains(value) else { return nil }
+            return value
+        }
+        func required(_ key: String) throws -> String {
+            guard let value = text(key) else {
+                throw HQConfigError(message: "the setting \(key) is missing", hint: "add \(key) to hq.yaml or set DEALERSYNC_\(key.uppercased().replacingOccurrences(of: ".", with: "_"))")
+            }
+            return value
+        }
+        let limitsReader = reader.scoped(to: "limits")
+        func limit(_ key: String, _ fallback: Int) throws -> Int {
+            let value = limitsReader.int(forKey: ConfigKey(key), default: fallback)
+            guard value > 0 else {
+                throw HQConfigError(message: "the setting limits.\(key) is \(value); it must be positive", hint: "set limits.\(key) to a positive number or remove it for the default \(fallback)")
+            }
+            return value
+        }
+        host = text("http.host") ?? "127.0.0.1"
+        port = reader.int(forKey: "http.port", default: 8443)
+        storePath = resolve(try required("store.path"))
+        let schemaPath = resolve(try required("schema_file"))
+        let yaml: String
+        do {
+            yaml = try String(contentsOfFile: schemaPath, encoding: .utf8)
+        } catch {
+            throw HQConfigError(message: "cannot read the sync schema file \(schemaPath) (schema_file)", hint: "check the path and that the file is readable")
+        }
+        schema = try SyncSchema(yaml: yaml, source: schemaPath)
+        limits = HQLimits(
+            maxBodyBytes: try limit("max_body_bytes", defaults.maxBodyBytes),
+            maxDecompressedBytes: try limit("max_decompressed_bytes", defaults.maxDecompressedBytes),
+            maxRows: try limit("max_rows", defaults.maxRows),
+            maxConcurrentIngests: try limit("max_concurrent_ingests", defaults.maxConcurrentIngests),
+            maxPageRows: try limit("max_page_rows", defaults.maxPageRows),
+            maxWaitSeconds: try limit("max_wait_seconds", defaults.maxWaitSeconds),
+            maxClockAheadMillis: try limit("max_clock_ahead_ms", defaults.maxClockAheadMillis))
+    }
+}
+
+/// Bounds that keep one client from exhausting HQ's memory or write lock.
+public struct HQLimits: Sendable, Hashable {
+    public var maxBodyBytes: Int
+    public var maxDecompressedBytes: Int
+    public var maxRows: Int
+    public var maxConcurrentIngests: Int
+    public var maxPageRows: Int
+    public var maxWaitSeconds: Int
+    public var maxClockAheadMillis: Int
+
+    public init(
+        maxBodyBytes: Int = 8 << 20, maxDecompressedBytes: Int = 64 << 20, maxRows: Int = 50_000,
+        maxConcurrentIngests: Int = 4, maxPageRows: Int = 5_000, maxWaitSeconds: Int = 30, maxClockAheadMillis: Int = 300_000
+    ) {
+        self.maxClockAheadMillis = maxClockAheadMillis
+        self.maxBodyBytes = maxBodyBytes
+        self.maxDecompressedBytes = maxDecompressedBytes
+        self.maxRows = maxRows
+        self.maxConcurrentIngests = maxConcurrentIngests
+        self.maxPageRows = maxPageRows
+        self.maxWaitSeconds = maxWaitSeconds
+    }
+}
+
+/// A configuration problem, naming the key.
+public struct HQConfigError: Error, CustomStringConvertible {
+    public var message: String
+    public var hint: String
+    public var description: String { "\(message). Try: \(hint)" }
+}

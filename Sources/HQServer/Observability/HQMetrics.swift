@@ -1,0 +1,41 @@
+import Metrics
+import Prometheus
+import Synchronization
+
+/// HQ's metrics, through swift-metrics into a Prometheus registry owned by this app (not the
+/// global `MetricsSystem`, so several apps in one test process do not share counters), plus
+/// per-dealer refusal counts for `/v1/status`.
+final class HQMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    let factory: PrometheusMetricsFactory
+    let batches: Metrics.Counter
+    let rows: Metrics.Counter
+    let deadLetters: Metrics.Counter
+    let conflicts: Metrics.Counter
+    let bytesIn: Metrics.Counter
+    let bytesOut: Metrics.Counter
+    private let refusals = Mutex<[String: Int]>([:])
+
+    init() {
+        factory = PrometheusMetricsFactory(registry: registry)
+        batches = Metrics.Counter(label: "dealersync_batches_total", factory: factory)
+        rows = Metrics.Counter(label: "dealersync_rows_total", factory: factory)
+        deadLetters = Metrics.Counter(label: "dealersync_dead_letters_total", factory: factory)
+        conflicts = Metrics.Counter(label: "dealersync_conflicts_total", factory: factory)
+        bytesIn = Metrics.Counter(label: "dealersync_bytes_in_total", factory: factory)
+        bytesOut = Metrics.Counter(label: "dealersync_bytes_out_total", factory: factory)
+    }
+
+    func response(route: String, status: Int, duration: Duration) {
+        Metrics.Counter(label: "dealersync_http_responses_total", dimensions: [("route", route), ("status", String(status))], factory: factory)
+            .increment()
+        Metrics.Timer(label: "dealersync_http_request_duration_seconds", dimensions: [("route", route)], factory: factory)
+            .recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+    }
+
+    func refused(dealer: String) { refusals.withLock { $0[dealer, default: 0] += 1 } }
+
+    func refusals(of dealer: String) -> Int { refusals.withLock { $0[dealer] ?? 0 } }
+
+    func prometheusText() -> [UInt8] { registry.emitToBuffer() }
+}

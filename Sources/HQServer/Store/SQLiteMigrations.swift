@@ -1,0 +1,96 @@
+import GRDB
+
+/// The HQ store's schema, as named, append-only migrations: never edit one that has
+/// shipped; add a new one instead.
+enum SQLiteMigrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: principals, rows, feed, holders, batches, dead letters, conflicts, hq clock") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE principals (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        name TEXT,
+                        kind TEXT NOT NULL,
+                        token_sha256 TEXT NOT NULL UNIQUE,
+                        created_ms INTEGER NOT NULL,
+                        revoked_ms INTEGER,
+                        last_seen_ms INTEGER,
+                        last_batch TEXT,
+                        pulled_seq INTEGER NOT NULL DEFAULT 0,
+                        clock_skew_ms INTEGER
+                    );
+                    CREATE TABLE rows (
+                        table_name TEXT NOT NULL,
+                        row_key BLOB NOT NULL,
+                        version BLOB NOT NULL,
+                        feed_seq INTEGER NOT NULL,
+                        routed_dealer TEXT,
+                        PRIMARY KEY (table_name, row_key)
+                    ) WITHOUT ROWID;
+                    CREATE UNIQUE INDEX rows_by_feed_seq ON rows(feed_seq);
+                    CREATE TABLE feed (
+                        seq INTEGER PRIMARY KEY,
+                        table_name TEXT NOT NULL,
+                        row_key BLOB NOT NULL,
+                        version BLOB NOT NULL,
+                        source TEXT NOT NULL,
+                        at_ms INTEGER NOT NULL
+                    );
+                    CREATE TABLE holders (
+                        dealer TEXT NOT NULL,
+                        table_name TEXT NOT NULL,
+                        row_key BLOB NOT NULL,
+                        known_seq INTEGER NOT NULL DEFAULT 0,
+                        PRIMARY KEY (dealer, table_name, row_key)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE batches (
+                        dealer TEXT NOT NULL,
+                        first_seq INTEGER NOT NULL,
+                        last_seq INTEGER NOT NULL,
+                        sha256 TEXT NOT NULL,
+                        receipt BLOB NOT NULL,
+                        row_count INTEGER NOT NULL,
+                        compressed_bytes INTEGER NOT NULL,
+                        at_ms INTEGER NOT NULL,
+                        PRIMARY KEY (dealer, first_seq, last_seq)
+                    );
+                    CREATE INDEX batches_by_sha256 ON batches(dealer, sha256);
+                    CREATE TABLE dead_letters (
+                        id INTEGER PRIMARY KEY,
+                        dealer TEXT NOT NULL,
+                        batch TEXT NOT NULL,
+                        row_index INTEGER NOT NULL,
+                        table_name TEXT NOT NULL,
+                        reason TEXT NOT NULL,
+                        version BLOB NOT NULL,
+                        at_ms INTEGER NOT NULL
+                    );
+                    CREATE INDEX dead_letters_by_dealer ON dead_letters(dealer);
+                    CREATE TABLE conflicts (
+                        id INTEGER PRIMARY KEY,
+                        identity TEXT NOT NULL UNIQUE,
+                        table_name TEXT NOT NULL,
+                        row_key BLOB NOT NULL,
+                        column_name TEXT,
+                        reason TEXT NOT NULL,
+                        winner TEXT NOT NULL,
+                        losers TEXT NOT NULL,
+                        winning_value TEXT,
+                        losing_values TEXT NOT NULL,
+                        source TEXT NOT NULL,
+                        feed_seq INTEGER NOT NULL,
+                        at_ms INTEGER NOT NULL
+                    );
+                    CREATE INDEX conflicts_by_source ON conflicts(source);
+                    CREATE TABLE hq_clock (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        counter INTEGER NOT NULL,
+                        hlc INTEGER NOT NULL
+                    );
+                    INSERT INTO hq_clock (id, counter, hlc) VALUES (1, 0, 0);
+                    """)
+        }
+        return migrator
+    }
+}

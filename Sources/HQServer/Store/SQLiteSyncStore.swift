@@ -1,0 +1,419 @@
+import Foundation
+import GRDB
+import SyncCore
+
+/// The embedded HQ store: one SQLite file in WAL mode through a GRDB `DatabasePool`.
+///
+/// Readers never block the writer, and GRDB runs one write transaction at a time, which is
+/// what keeps feed sequences gap-free and in commit order: each push reads the highest
+/// sequence and appends after it inside its own transaction.
+///
+/// Tables (see `SQLiteMigrations`): `principals` (dealers, readers, writers, token hashes),
+/// `rows` (current merged version per row, its latest feed sequence and routed dealer),
+/// `feed` (every merged change), `holders` (which dealer holds which row, and the sequence
+/// it already has), `batches` (acknowledged pushes and their receipts), `dead_letters`,
+/// `conflicts`, `hq_clock` (HQ's own counter and HLC).
+public final class SQLiteSyncStore: SyncStore {
+    let pool: DatabasePool
+
+    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try SQLiteMigrations.migrator.migrate(pool)
+        } catch let error as DatabaseError {
+            throw StoreError(
+                kind: .corrupt, message: "cannot open the HQ store at \(path) (SQLite \(error.resultCode))",
+                hint: "check that the directory exists and is writable, and that no other program holds the file")
+        }
+    }
+
+    // MARK: Principals
+
+    public func addPrincipal(_ principal: NewPrincipal) async throws {
+        try await pool.write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM principals WHERE id = ?", arguments: [principal.id]) == true {
+                throw StoreError(
+                    kind: .exists, message: "the id \(principal.id) was issued before (ids are never reused, even after revoking)",
+                    hint: "choose a new id")
+            }
+            try db.execute(
+                sql: "INSERT INTO principals (id, name, kind, token_sha256, created_ms) VALUES (?, ?, ?, ?, ?)",
+                arguments: [principal.id, principal.name, principal.kind.rawValue, principal.tokenSHA256, principal.createdAtMillis])
+        }
+    }
+
+    public func revokePrincipal(id: String) async throws {
+        try await pool.write { db in
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            try db.execute(sql: "UPDATE principals SET revoked_ms = COALESCE(revoked_ms, ?) WHERE id = ?", arguments: [now, id])
+            guard db.changesCount == 1 else {
+                throw StoreError(kind: .notFound, message: "no dealer or reader has the id \(id)", hint: "run `dealersync hq status` to list ids")
+            }
+        }
+    }
+
+    public func principal(tokenSHA256: String) async throws -> Principal? {
+        try await pool.read { db in
+            guard let row = try Row.fetchOne(
+                db, sql: "SELECT id, name, kind, revoked_ms FROM principals WHERE token_sha256 = ?", arguments: [tokenSHA256])
+            else { return nil }
+            guard let kind = PrincipalKind(rawValue: row["kind"]) else { return nil }
+            return Principal(id: row["id"], name: row["name"], kind: kind, revoked: row["revoked_ms"] as Int64? != nil)
+        }
+    }
+
+    // MARK: Ingest
+
+    public func acknowledgedReceipt(dealer: NodeID, sha256: String) async throws -> [UInt8]? {
+        try await pool.read { db in
+            try Data.fetchOne(
+                db, sql: "SELECT receipt FROM batches WHERE dealer = ? AND sha256 = ? LIMIT 1",
+                arguments: [dealer.rawValue, sha256]
+            ).map { Array($0) }
+        }
+    }
+
+    public func ingest(_ batch: IngestBatch) async throws -> IngestOutcome {
+        try await pool.write { db in
+            let dealer = batch.dealer.rawValue
+            if let previous = try Row.fetchOne(
+                db, sql: "SELECT sha256, receipt FROM batches WHERE dealer = ? AND first_seq = ? AND last_seq = ?",
+                arguments: [dealer, Int64(bitPattern: batch.firstSequence), Int64(bitPattern: batch.lastSequence)])
+            {
+                let sha: String = previous["sha256"]
+                let receipt: Data = previous["receipt"]
+                return sha == batch.sha256 ? .replayed(receipt: Array(receipt)) : .mismatch
+            }
+            let batchID = "\(dealer):\(batch.firstSequence)-\(batch.lastSequence)"
+            var writer = RowWriter(db: db, source: dealer, atMillis: batch.receivedAtMillis)
+            try writer.start()
+            var applied = 0
+            var unchanged = 0
+            for row in batch.rows {
+                if try writer.merge(row.version, spec: row.spec, pushedBy: batch.dealer) {
+                    applied += 1
+                } else {
+                    unchanged += 1
+                }
+            }
+            for letter in batch.deadLetters {
+                try db.execute(
+                    sql: """
+                        INSERT INTO dead_letters (dealer, batch, row_index, table_name, reason, version, at_ms)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [dealer, batchID, letter.index, letter.table, letter.reason, Data(letter.versionBytes), batch.receivedAtMillis])
+            }
+            let receipt = PushReceipt(
+                batch: batchID, rows: batch.rows.count + batch.deadLetters.count, applied: applied, unchanged: unchanged,
+                deadLetters: batch.deadLetters.count, conflicts: writer.conflictCount, feedSequence: writer.sequence)
+            let receiptBytes = try JSONEncoder.sorted.encode(receipt)
+            try db.execute(
+                sql: """
+                    INSERT INTO batches (dealer, first_seq, last_seq, sha256, receipt, row_count, compressed_bytes, at_ms)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    dealer, Int64(bitPattern: batch.firstSequence), Int64(bitPattern: batch.lastSequence), batch.sha256,
+                    receiptBytes, receipt.rows, batch.compressedBytes, batch.receivedAtMillis,
+                ])
+            try db.execute(
+                sql: """
+                    UPDATE principals SET last_seen_ms = ?, last_batch = ?, clock_skew_ms = COALESCE(?, clock_skew_ms)
+                    WHERE id = ?
+                    """,
+                arguments: [batch.receivedAtMillis, batchID, batch.clockSkewMillis, dealer])
+            return .applied(receipt: Array(receiptBytes), latestSequence: writer.sequence)
+        }
+    }
+
+    public func writeAsHQ(_ write: HQWrite) async throws -> HQWriteReceipt {
+        try await pool.write { db in
+            let clock = try Row.fetchOne(db, sql: "SELECT counter, hlc FROM hq_clock WHERE id = 1")!
+            let counter = UInt64(clock["counter"] as Int64) + 1
+            var hlc = HybridLogicalClock(last: HLCTimestamp(rawValue: UInt64(bitPattern: clock["hlc"] as Int64)))
+            let existing = try Data.fetchOne(
+                db, sql: "SELECT version FROM rows WHERE table_name = ? AND row_key = ?",
+                arguments: [write.spec.name, Data(write.key.bytes)]
+            ).map { try RowVersion(canonicalBytes: Array($0)) }
+            // HQ's write must come after everything it has seen of the row, even from a fast clock.
+            let now = existing.map { (try? hlc.receive($0.latestHLC, wallMillis: write.atMillis)) ?? hlc.now(wallMillis: write.atMillis) }
+                ?? hlc.now(wallMillis: write.atMillis)
+            let dot = Dot(node: .hq, counter: counter)
+            var version: RowVersion
+            if var current = existing {
+                if write.delete { current.delete(dot: dot, hlc: now) } else { current.write(write.values, dot: dot, hlc: now) }
+                version = current
+            } else {
+                version = RowVersion.inserted(table: write.spec.name, key: write.key, values: write.values, dot: dot, hlc: now)
+                if write.delete { version.delete(dot: dot, hlc: now) }
+            }
+            try db.execute(
+                sql: "UPDATE hq_clock SET counter = ?, hlc = ? WHERE id = 1",
+                arguments: [Int64(counter), Int64(bitPattern: now.rawValue)])
+            var writer = RowWriter(db: db, source: NodeID.hq.rawValue, atMillis: write.atMillis)
+            try writer.start()
+            _ = try writer.merge(version, spec: write.spec, pushedBy: nil)
+            return HQWriteReceipt(feedSequence: writer.sequence, counter: counter, conflicts: writer.conflictCount)
+        }
+    }
+
+    // MARK: Pulls
+
+    public func changes(for dealer: NodeID, schema: SyncSchema, after: UInt64, limit: Int) async throws -> ChangePage {
+        let routing = RoutingSQL(schema: schema)
+        return try await pool.read { db in
+            let latest = try Self.latestSequence(db)
+            guard let filter = routing.filter else { return ChangePage(rows: [], nextCursor: latest) }
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT r.feed_seq, r.version FROM rows r
+                    WHERE r.feed_seq > ? AND \(filter)
+                    ORDER BY r.feed_seq LIMIT ?
+                    """,
+                arguments: [Int64(bitPattern: after)] + routing.arguments(dealer: dealer.rawValue) + [limit])
+            let page = try rows.map { row -> (sequence: UInt64, version: RowVersion) in
+                let data: Data = row["version"]
+                return (UInt64(row["feed_seq"] as Int64), try RowVersion(canonicalBytes: Array(data)))
+            }
+            // A short page saw every change up to `latest`; a full one continues after its last row.
+            let next = page.count == limit ? page.last!.sequence : max(latest, after)
+            return ChangePage(rows: page, nextCursor: next)
+        }
+    }
+
+    public func feed(after: UInt64, limit: Int) async throws -> [FeedEntry] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT seq, version, source, at_ms FROM feed WHERE seq > ? ORDER BY seq LIMIT ?",
+                arguments: [Int64(bitPattern: after), limit]
+            ).map { row in
+                let data: Data = row["version"]
+                return FeedEntry(
+                    sequence: UInt64(row["seq"] as Int64), source: row["source"], atMillis: row["at_ms"],
+                    version: try RowVersion(canonicalBytes: Array(data)))
+            }
+        }
+    }
+
+    public func latestSequence() async throws -> UInt64 {
+        try await pool.read { db in try Self.latestSequence(db) }
+    }
+
+    static func latestSequence(_ db: Database) throws -> UInt64 {
+        UInt64(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM feed") ?? 0)
+    }
+
+    public func recordPull(dealer: NodeID, cursor: UInt64, atMillis: Int64, clockSkewMillis: Int64?) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE principals SET last_seen_ms = ?, pulled_seq = MAX(pulled_seq, ?),
+                    clock_skew_ms = COALESCE(?, clock_skew_ms) WHERE id = ?
+                    """,
+                arguments: [atMillis, Int64(bitPattern: cursor), clockSkewMillis, dealer.rawValue])
+        }
+    }
+
+    // MARK: Status
+
+    public func status(schema: SyncSchema) async throws -> [DealerStatus] {
+        let routing = RoutingSQL(schema: schema)
+        return try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT p.id, p.name, p.revoked_ms, p.last_seen_ms, p.last_batch, p.pulled_seq, p.clock_skew_ms,
+                      (SELECT COUNT(*) FROM batches b WHERE b.dealer = p.id) AS batches,
+                      (SELECT COUNT(*) FROM dead_letters d WHERE d.dealer = p.id) AS dead_letters,
+                      (SELECT COUNT(*) FROM conflicts c WHERE c.source = p.id) AS conflicts
+                    FROM principals p WHERE p.kind = 'dealer' ORDER BY p.id
+                    """
+            ).map { row in
+                let id: String = row["id"]
+                let pulled = row["pulled_seq"] as Int64
+                var backlog = 0
+                if let filter = routing.filter {
+                    backlog = try Int.fetchOne(
+                        db, sql: "SELECT COUNT(*) FROM rows r WHERE r.feed_seq > ? AND \(filter)",
+                        arguments: [pulled] + routing.arguments(dealer: id)) ?? 0
+                }
+                return DealerStatus(
+                    id: id, name: row["name"], revoked: row["revoked_ms"] as Int64? != nil,
+                    lastSeenMillis: row["last_seen_ms"], lastBatch: row["last_batch"], batches: row["batches"],
+                    pulledSequence: UInt64(pulled), backlog: backlog, clockSkewMillis: row["clock_skew_ms"],
+                    deadLetters: row["dead_letters"], conflicts: row["conflicts"], errors: 0)
+            }
+        }
+    }
+
+    // MARK: Testing and operations
+
+    /// A SHA-256 over the content of every HQ table, for checking that a refused request
+    /// changed nothing.
+    public func contentDigest() async throws -> String {
+        try await pool.read { db in
+            var bytes: [UInt8] = []
+            for table in ["principals", "rows", "feed", "holders", "batches", "dead_letters", "conflicts", "hq_clock"] {
+                bytes += Array("#\(table)\n".utf8)
+                for row in try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY 1, 2, 3") {
+                    bytes += Array(row.description.utf8) + [10]
+                }
+            }
+            return BodyChecksum.sha256Hex(bytes)
+        }
+    }
+
+    /// Counts of rows in the dead-letter and conflict tables, for tests and status.
+    public func count(_ table: String) async throws -> Int {
+        precondition(["rows", "feed", "holders", "batches", "dead_letters", "conflicts", "principals"].contains(table))
+        return try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0 }
+    }
+
+    /// Dead-letter reasons, oldest first (never values).
+    public func deadLetterReasons() async throws -> [String] {
+        try await pool.read { db in try String.fetchAll(db, sql: "SELECT reason FROM dead_letters ORDER BY id") }
+    }
+}
+
+/// The routing rule as SQL over `rows r`: a pullable table, and either a broadcast table or
+/// a row the dealer holds (pushed, or routed to it by the routing column), minus rows whose
+/// current version the dealer already has (its own unchanged write).
+struct RoutingSQL {
+    let pullable: [String]
+    let broadcast: [String]
+
+    init(schema: SyncSchema) {
+        pullable = schema.tables.filter { $0.direction.dealerPulls }.map(\.name)
+        broadcast = schema.tables.filter { $0.direction.dealerPulls && $0.broadcast }.map(\.name)
+    }
+
+    /// nil when no table is pulled at all.
+    var filter: String? {
+        guard !pullable.isEmpty else { return nil }
+        let isBroadcast = broadcast.isEmpty ? "0" : "r.table_name IN (\(placeholders(broadcast.count)))"
+        return """
+            r.table_name IN (\(placeholders(pullable.count)))
+            AND NOT EXISTS (SELECT 1 FROM holders h WHERE h.dealer = ? AND h.table_name = r.table_name
+                            AND h.row_key = r.row_key AND h.known_seq = r.feed_seq)
+            AND (\(isBroadcast) OR EXISTS (SELECT 1 FROM holders h WHERE h.dealer = ?
+                            AND h.table_name = r.table_name AND h.row_key = r.row_key))
+            """
+    }
+
+    func arguments(dealer: String) -> StatementArguments {
+        StatementArguments(pullable) + [dealer] + StatementArguments(broadcast) + [dealer]
+    }
+
+    private func placeholders(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ", ") }
+}
+
+/// Merges versions into `rows` inside one write transaction, appending each change to the
+/// feed with the next sequence and keeping holders and the conflict log up to date.
+struct RowWriter {
+    let db: Database
+    let source: String
+    let atMillis: Int64
+    private(set) var sequence: UInt64 = 0
+    private(set) var conflictCount = 0
+
+    init(db: Database, source: String, atMillis: Int64) {
+        self.db = db
+        self.source = source
+        self.atMillis = atMillis
+    }
+
+    mutating func start() throws { sequence = try SQLiteSyncStore.latestSequence(db) }
+
+    /// Merges `remote`; returns whether the stored row changed. `pushedBy` is the dealer that
+    /// sent it (nil for HQ's own writes), which then holds the row.
+    mutating func merge(_ remote: RowVersion, spec: TableSpec, pushedBy: NodeID?) throws -> Bool {
+        let key = Data(remote.key.bytes)
+        let stored = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT version, feed_seq FROM rows WHERE table_name = ? AND row_key = ?"), arguments: [spec.name, key])
+        let local = try stored.map { row -> RowVersion in
+            let data: Data = row["version"]
+            return try RowVersion(canonicalBytes: Array(data))
+        }
+        let policy = spec.policy
+        let result = SyncCore.merge(local: local, remote: remote, policy: policy)
+        let pusherHasIt = result.merged == remote
+        guard result.outcome != .unchanged else {
+            if let pushedBy, pusherHasIt, spec.direction.dealerPulls, let stored {
+                try hold(pushedBy, spec.name, key, knownSequence: stored["feed_seq"] as Int64)
+            }
+            return false
+        }
+        sequence += 1
+        let seq = Int64(bitPattern: sequence)
+        let bytes = Data(result.merged.canonicalBytes)
+        var routed: String? = nil
+        if spec.direction.dealerPulls, let column = spec.routingColumn,
+            case .text(let dealer)? = result.merged.values(policy: policy)[column]
+        {
+            routed = dealer
+        }
+        try db.cachedStatement(sql: """
+                INSERT INTO rows (table_name, row_key, version, feed_seq, routed_dealer) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (table_name, row_key) DO UPDATE SET
+                  version = excluded.version, feed_seq = excluded.feed_seq, routed_dealer = excluded.routed_dealer
+                """).execute(
+            arguments: [spec.name, key, bytes, seq, routed])
+        try db.cachedStatement(sql: "INSERT INTO feed (seq, table_name, row_key, version, source, at_ms) VALUES (?, ?, ?, ?, ?, ?)").execute(
+            arguments: [seq, spec.name, key, bytes, source, atMillis])
+        if let pushedBy, spec.direction.dealerPulls {
+            // The pusher holds the row; it already has this version only if the merge took its own.
+            try hold(pushedBy, spec.name, key, knownSequence: pusherHasIt ? seq : nil)
+        }
+        if let routed, routed != pushedBy?.rawValue {
+            try hold(routed, spec.name, key, knownSequence: nil)
+        }
+        for conflict in result.conflicts {
+            try log(conflict, seq: seq)
+        }
+        return true
+    }
+
+    private func hold(_ dealer: NodeID, _ table: String, _ key: Data, knownSequence: Int64?) throws {
+        try hold(dealer.rawValue, table, key, knownSequence: knownSequence)
+    }
+
+    private func hold(_ dealer: String, _ table: String, _ key: Data, knownSequence: Int64?) throws {
+        if let knownSequence {
+            try db.cachedStatement(sql: """
+                    INSERT INTO holders (dealer, table_name, row_key, known_seq) VALUES (?, ?, ?, ?)
+                    ON CONFLICT DO UPDATE SET known_seq = excluded.known_seq
+                    """).execute(
+                arguments: [dealer, table, key, knownSequence])
+        } else {
+            try db.cachedStatement(sql: "INSERT INTO holders (dealer, table_name, row_key, known_seq) VALUES (?, ?, ?, 0) ON CONFLICT DO NOTHING").execute(
+                arguments: [dealer, table, key])
+        }
+    }
+
+    private mutating func log(_ conflict: Conflict, seq: Int64) throws {
+        func json(_ value: SQLValue?) -> String? {
+            value.flatMap { (try? JSONEncoder.sorted.encode(TypedValue($0))).map { String(decoding: $0, as: UTF8.self) } }
+        }
+        let losing = conflict.losingValues.compactMap { json($0) }.joined(separator: ",")
+        try db.cachedStatement(sql: """
+                INSERT INTO conflicts (identity, table_name, row_key, column_name, reason, winner, losers,
+                  winning_value, losing_values, source, feed_seq, at_ms)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (identity) DO NOTHING
+                """).execute(
+            arguments: [
+                conflict.identity, conflict.table, Data(conflict.key.bytes), conflict.column, conflict.reason.rawValue,
+                conflict.winner.description, conflict.losers.map(\.description).joined(separator: ","),
+                json(conflict.winningValue), "[\(losing)]", source, seq, atMillis,
+            ])
+        conflictCount += db.changesCount
+    }
+}

@@ -1,0 +1,192 @@
+import SyncCore
+
+/// Everything HQ keeps: principals and their token hashes, the merged rows, the feed, who
+/// holds which row, acknowledged batches, dead letters and conflicts.
+///
+/// The routes only see this protocol, so a PostgreSQL store can follow without touching
+/// them. Implementations must apply a push in one transaction and assign feed sequences
+/// inside it, gap-free and in commit order.
+public protocol SyncStore: Sendable {
+    // MARK: Principals
+    func addPrincipal(_ principal: NewPrincipal) async throws
+    func revokePrincipal(id: String) async throws
+    /// The principal whose token hashes to `tokenSHA256`, revoked or not.
+    func principal(tokenSHA256: String) async throws -> Principal?
+
+    // MARK: Ingest
+    /// The stored answer to a batch with these exact bytes, if it was acknowledged.
+    func acknowledgedReceipt(dealer: NodeID, sha256: String) async throws -> [UInt8]?
+    /// Merges the accepted rows, records dead letters and conflicts, and stores the receipt,
+    /// in one transaction. A batch id seen before answers `replayed` or `mismatch`.
+    func ingest(_ batch: IngestBatch) async throws -> IngestOutcome
+    /// A write by HQ itself (node `hq`): its counter and HLC advance in the same transaction.
+    func writeAsHQ(_ write: HQWrite) async throws -> HQWriteReceipt
+
+    // MARK: Pulls
+    func changes(for dealer: NodeID, schema: SyncSchema, after: UInt64, limit: Int) async throws -> ChangePage
+    func feed(after: UInt64, limit: Int) async throws -> [FeedEntry]
+    func latestSequence() async throws -> UInt64
+    /// Records a dealer's pull: last seen, the cursor it now holds, its clock skew.
+    func recordPull(dealer: NodeID, cursor: UInt64, atMillis: Int64, clockSkewMillis: Int64?) async throws
+
+    // MARK: Status
+    func status(schema: SyncSchema) async throws -> [DealerStatus]
+}
+
+public enum PrincipalKind: String, Sendable, Codable, CaseIterable {
+    /// A dealership agent: pushes its batches and pulls its changes.
+    case dealer
+    /// An HQ system reading `/v1/feed` and `/v1/status`.
+    case reader
+    /// An HQ system writing through `POST /v1/hq/changes` (also reads).
+    case writer
+}
+
+public struct Principal: Sendable, Hashable {
+    public var id: String
+    public var name: String?
+    public var kind: PrincipalKind
+    public var revoked: Bool
+}
+
+public struct NewPrincipal: Sendable {
+    public var id: String
+    public var name: String?
+    public var kind: PrincipalKind
+    public var tokenSHA256: String
+    public var createdAtMillis: Int64
+
+    public init(id: String, name: String?, kind: PrincipalKind, tokenSHA256: String, createdAtMillis: Int64) {
+        self.id = id
+        self.name = name
+        self.kind = kind
+        self.tokenSHA256 = tokenSHA256
+        self.createdAtMillis = createdAtMillis
+    }
+}
+
+/// A row that passed validation, with the key HQ stores it under.
+public struct AcceptedRow: Sendable {
+    public var index: Int
+    public var version: RowVersion
+    public var spec: TableSpec
+}
+
+/// A row refused by validation. `reason` names the table and column, never a value.
+public struct DeadLetter: Sendable {
+    public var index: Int
+    public var table: String
+    public var reason: String
+    /// The row's canonical bytes, kept in the store (never logged) so it can be replayed.
+    public var versionBytes: [UInt8]
+}
+
+public struct IngestBatch: Sendable {
+    public var dealer: NodeID
+    public var firstSequence: UInt64
+    public var lastSequence: UInt64
+    public var sha256: String
+    public var compressedBytes: Int
+    public var rows: [AcceptedRow]
+    public var deadLetters: [DeadLetter]
+    public var receivedAtMillis: Int64
+    public var clockSkewMillis: Int64?
+}
+
+public enum IngestOutcome: Sendable {
+    /// Applied now; the receipt is stored for replays.
+    case applied(receipt: [UInt8], latestSequence: UInt64)
+    /// The same bytes were acknowledged before: the same receipt.
+    case replayed(receipt: [UInt8])
+    /// The batch id was acknowledged with other bytes.
+    case mismatch
+}
+
+/// What a push answers, stored per batch and replayed byte for byte.
+public struct PushReceipt: Codable, Sendable, Hashable {
+    public var batch: String
+    public var rows: Int
+    public var applied: Int
+    public var unchanged: Int
+    public var deadLetters: Int
+    public var conflicts: Int
+    /// The feed sequence after this batch was applied.
+    public var feedSequence: UInt64
+
+    enum CodingKeys: String, CodingKey {
+        case batch, rows, applied, unchanged, conflicts
+        case deadLetters = "dead_letters"
+        case feedSequence = "feed_sequence"
+    }
+}
+
+public struct HQWrite: Sendable {
+    public var spec: TableSpec
+    public var key: RowKey
+    public var values: [String: SQLValue]
+    public var delete: Bool
+    public var atMillis: Int64
+}
+
+public struct HQWriteReceipt: Codable, Sendable {
+    public var feedSequence: UInt64
+    public var counter: UInt64
+    public var conflicts: Int
+
+    enum CodingKeys: String, CodingKey {
+        case counter, conflicts
+        case feedSequence = "feed_sequence"
+    }
+}
+
+/// One page of the rows routed to a dealer.
+public struct ChangePage: Sendable {
+    /// (feed sequence, current merged version), in feed order.
+    public var rows: [(sequence: UInt64, version: RowVersion)]
+    /// Where the next pull starts.
+    public var nextCursor: UInt64
+}
+
+/// One merged change, as the feed serves it: the version right after the change.
+public struct FeedEntry: Sendable {
+    public var sequence: UInt64
+    public var source: String
+    public var atMillis: Int64
+    public var version: RowVersion
+}
+
+public struct DealerStatus: Codable, Sendable, Hashable {
+    public var id: String
+    public var name: String?
+    public var revoked: Bool
+    public var lastSeenMillis: Int64?
+    public var lastBatch: String?
+    public var batches: Int
+    public var pulledSequence: UInt64
+    /// Rows routed to the dealer after its last pull.
+    public var backlog: Int
+    /// The dealer's clock minus HQ's, from the last `X-Dealersync-Clock` header.
+    public var clockSkewMillis: Int64?
+    public var deadLetters: Int
+    public var conflicts: Int
+    /// Requests refused since this HQ process started (not stored; 0 in the offline CLI).
+    public var errors: Int
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, revoked, batches, backlog, conflicts, errors
+        case lastSeenMillis = "last_seen_ms"
+        case lastBatch = "last_batch"
+        case pulledSequence = "pulled_sequence"
+        case clockSkewMillis = "clock_skew_ms"
+        case deadLetters = "dead_letters"
+    }
+}
+
+/// A store problem the caller can act on.
+public struct StoreError: Error, CustomStringConvertible, Sendable {
+    public enum Kind: Sendable { case exists, notFound, corrupt }
+    public var kind: Kind
+    public var message: String
+    public var hint: String
+    public var description: String { "\(message). Try: \(hint)" }
+}

@@ -1,0 +1,19 @@
+import ArgumentParser
+
+/// `dealersync hq …`: run and administer the HQ service. Each subcommand lives in its own
+/// file (HQServeCommand.swift, HQPrincipalCommands.swift, HQStatusCommand.swift).
+struct HQCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hq",
+        abstract: "Run and administer the HQ service.",
+        discussion: """
+            Examples:
+              dealersync hq serve --config hq.yaml
+              dealersync hq add-dealer DLR-0421 --name "Lyon Nord" --config hq.yaml
+              dealersync hq revoke-dealer DLR-0421 --config hq.yaml
+              dealersync hq add-reader crm-export --config hq.yaml
+              dealersync hq status --json --store /var/lib/dealersync/hq.sqlite
+            The administration commands work with the server stopped.
+            """,
+        subcommands: [HQServeCommand.self, HQAddDealerCommand.self, HQRevokeDealerCommand.self, HQAddReaderCommand.self, HQStatusCommand.self])
+}

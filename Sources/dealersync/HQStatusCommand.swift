@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import HQServer
+
+/// `dealersync hq status [--json]`: the fleet from the store file, server running or not.
+struct HQStatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show each dealer's last contact, backlog, skew, dead letters and conflicts.")
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+    @OptionGroup var options: HQOptions
+
+    func run() async throws {
+        try await reportingErrors {
+            let store = try SQLiteSyncStore(path: try await options.storePath())
+            let schema = try await options.schemaIfConfigured()
+            let status = FleetStatus(
+                feedSequence: try await store.latestSequence(),
+                dealers: try await store.status(schema: schema ?? .init(version: 1, tables: [])))
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+                print(String(decoding: try encoder.encode(status), as: UTF8.self))
+            } else {
+                print(Self.table(status, backlogKnown: schema != nil))
+            }
+        }
+    }
+
+    static func table(_ status: FleetStatus, backlogKnown: Bool) -> String {
+        let header = ["DEALER", "NAME", "STATE", "LAST SEEN (UTC)", "LAST BATCH", "BATCHES", "BACKLOG", "SKEW ms", "DEAD", "CONFLICTS"]
+        let formatter = ISO8601DateFormatter()
+        let rows = status.dealers.map { dealer in
+            [
+                dealer.id, dealer.name ?? "-", dealer.revoked ? "revoked" : "active",
+                dealer.lastSeenMillis.map { formatter.string(from: Date(timeIntervalSince1970: Double($0) / 1000)) } ?? "never",
+                dealer.lastBatch ?? "-", String(dealer.batches), backlogKnown ? String(dealer.backlog) : "?",
+                dealer.clockSkewMillis.map(String.init) ?? "-", String(dealer.deadLetters), String(dealer.conflicts),
+            ]
+        }
+        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+        }
+        var lines = ["feed sequence: \(status.feedSequence)", line(header)] + rows.map(line)
+        if status.dealers.isEmpty { lines.append("(no dealers yet; add one with `dealersync hq add-dealer ID`)") }
+        if !backlogKnown { lines.append("(backlog needs the sync schema: pass --config hq.yaml)") }
+        return lines.joined(separator: "\n")
+    }
+}
