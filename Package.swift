@@ -121,6 +121,9 @@ let package = Package(
             name: "DealershipDataTests",
             dependencies: ["DealershipData"]),
         .testTarget(
+            name: "SyncAgentTests",
+            dependencies: ["SyncAgent", "SyncTestSupport"]),
+        .testTarget(
             name: "ShimTests",
             dependencies: ["CZlib", "CCurl"]),
     ]
