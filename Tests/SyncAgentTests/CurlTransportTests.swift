@@ -171,6 +171,22 @@ struct CurlTransportTests {
         #expect(response.status == 201)
     }
 
+    @Test("the configured proxy carries the request")
+    func throughProxy() async throws {
+        let directory = TemporaryDirectory("curl-proxy")
+        let server = try await LoopbackServer(["http"], in: directory)
+        defer { server.stop() }
+        let proxy = try await LoopbackServer(["proxy"], in: directory)
+        defer { proxy.stop() }
+        let transport = try CurlTransport(settings: TransportSettings(proxy: proxy.baseURL))
+        let response = try await transport.send(
+            HTTPRequest(method: "POST", url: server.baseURL + "/v1/x", headers: [("Content-Encoding", "gzip")], body: [4, 5]))
+        #expect(response.status == 201)
+        #expect(response.headers["x-via-proxy"] == "yes")
+        #expect(response.headers["x-expect"] == "absent")
+        #expect(response.body == [4, 5])
+    }
+
     @Test("an unreachable proxy is proxyFailure; a header with a line break is refused before sending")
     func proxyAndHeaders() async throws {
         let (fd, port) = try boundButNotListening()

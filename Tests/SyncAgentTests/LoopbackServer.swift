@@ -12,6 +12,7 @@ import SyncTestSupport
 /// - `https CERT KEY [CLIENT_CA [tls1.2]]`: the same over TLS; with CLIENT_CA, a client
 ///   certificate signed by it is required; `tls1.2` caps the protocol version.
 /// - `silent`: accepts connections and never answers.
+/// - `proxy`: a forward proxy for plain HTTP that adds `X-Via-Proxy: yes`.
 final class LoopbackServer: @unchecked Sendable {
     let port: Int
     private let process: Process
@@ -127,6 +128,33 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     do_HEAD = do_GET
 
+class Proxy(http.server.BaseHTTPRequestHandler):
+    """A forward proxy for plain HTTP: relays absolute-URI requests and marks the answer."""
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def relay(self):
+        import http.client, urllib.parse
+        target = urllib.parse.urlsplit(self.path)
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        upstream = http.client.HTTPConnection(target.hostname, target.port, timeout=10)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("proxy-connection", "connection")}
+        upstream.request(self.command, target.path or "/", body=body, headers=headers)
+        answer = upstream.getresponse()
+        data = answer.read()
+        self.send_response(answer.status)
+        for name, value in answer.getheaders():
+            if name.lower() not in ("connection", "transfer-encoding", "content-length"):
+                self.send_header(name, value)
+        self.send_header("X-Via-Proxy", "yes")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = relay
+
 mode = sys.argv[1]
 if mode == "silent":
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -138,7 +166,7 @@ if mode == "silent":
         connection, _ = listener.accept()
         held.append(connection)
 
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Proxy if mode == "proxy" else Handler)
 server.daemon_threads = True
 if mode == "https":
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
