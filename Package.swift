@@ -134,6 +134,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         .testTarget(
+            name: "SyncAgentTests",
+            dependencies: ["SyncAgent", "SyncTestSupport"]),
+        .testTarget(
             name: "ShimTests",
             dependencies: ["CZlib", "CCurl"]),
     ]

@@ -35,6 +35,12 @@ static inline CURLcode dealersync_curl_setopt_data_callback(CURL *handle, CURLop
     return curl_easy_setopt(handle, option, callback);
 }
 
+/// Called about once a second even while no bytes flow; a non-zero return aborts the
+/// transfer with CURLE_ABORTED_BY_CALLBACK (how a cancelled Swift task stops a transfer).
+static inline CURLcode dealersync_curl_setopt_xferinfo_callback(CURL *handle, curl_xferinfo_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, callback);
+}
+
 static inline CURLcode dealersync_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }

@@ -36,7 +36,7 @@ extension DealerSync.Agent {
             let settings = AgentSettings(
                 hqURL: hq.url, token: token, pullPageRows: hq.pullPageRows, pollIntervalMillis: hq.pollIntervalMillis)
             let cycle = SyncCycle(
-                database: database, transport: CurlTransport(settings: hq.transport), settings: settings, logger: logger)
+                database: database, transport: try CurlTransport(settings: hq.transport), settings: settings, logger: logger)
             return Assembly(config: config, database: database, lock: lock, cycle: cycle, settings: settings)
         }
     }
