@@ -137,6 +137,13 @@ let package = Package(
             name: "SyncAgentTests",
             dependencies: ["SyncAgent", "SyncTestSupport"]),
         .testTarget(
+            name: "AgentIntegrationTests",
+            dependencies: [
+                "SyncAgent", "SyncCapture", "HQServer", "SyncTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
+        .testTarget(
             name: "ShimTests",
             dependencies: ["CZlib", "CCurl"]),
     ]

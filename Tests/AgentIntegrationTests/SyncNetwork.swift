@@ -1,0 +1,91 @@
+import Foundation
+import HQServer
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import SyncAgent
+import SyncCapture
+import SyncCore
+import SyncTestSupport
+
+/// An HQ store and dealer DMS databases in one temporary directory, wired with real
+/// tokens. Agents talk to HQ over loopback HTTP through libcurl.
+struct SyncNetwork {
+    let directory = TemporaryDirectory("agent-it")
+    let schema = try! SyncSchema(yaml: DealerSchema.syncSchemaYAML)
+    let config: HQConfig
+    let store: SQLiteSyncStore
+    var tokens: [String: String] = [:]
+    var stores: [String: TestDMS] = [:]
+    var databases: [String: DealerDatabase] = [:]
+
+    init(dealers: [String]) async throws {
+        config = HQConfig(port: 0, storePath: directory.file("hq.sqlite"), schema: schema)
+        store = try SQLiteSyncStore(path: config.storePath)
+        for id in dealers + ["crm"] {
+            let token = Tokens.generate()
+            try await store.addPrincipal(NewPrincipal(
+                id: id, name: nil, kind: id == "crm" ? .writer : .dealer, tokenSHA256: Tokens.sha256(of: token), createdAtMillis: 1))
+            tokens[id] = token
+        }
+        for (index, id) in dealers.enumerated() {
+            let dms = try TestDMS(schemaSQL: DealerSchema.dmsSQL, label: "it-\(id)")
+            try await dms.dms.write { db in
+                var generator = DealershipGenerator(seed: UInt64(100 + index), dealer: id)
+                _ = try DealershipPopulator.populate(db, generator: &generator, customers: 20)
+            }
+            let database = try dms.open(node: id)
+            _ = try database.install(schema: schema)
+            stores[id] = dms
+            databases[id] = database
+        }
+    }
+
+    func cycle(_ dealer: String, port: Int?, transport: (any DeltaTransport)? = nil) throws -> SyncCycle {
+        var logger = Logger(label: "test.agent.\(dealer)")
+        logger.logLevel = .warning
+        let settings = AgentSettings(hqURL: "http://127.0.0.1:\(port ?? 9)", token: tokens[dealer]!, pullPageRows: 50)
+        return SyncCycle(
+            database: databases[dealer]!,
+            transport: try transport ?? CurlTransport(settings: TransportSettings(connectTimeoutMillis: 2_000)),
+            settings: settings, logger: logger)
+    }
+
+    /// Runs every agent's cycle, round after round, until a round moves nothing.
+    func settle(port: Int, rounds: Int = 8) async throws -> Int {
+        for round in 1...rounds {
+            var moved = 0
+            for dealer in databases.keys.sorted() {
+                let report = try await cycle(dealer, port: port).run()
+                moved += report.pushedRows + report.appliedRows
+            }
+            if moved == 0 { return round }
+        }
+        return rounds
+    }
+
+    /// A digest of what `dealer` holds, resolved (alive flag and shown values), next to the
+    /// same rows as HQ holds them: equal when the dealer has converged with HQ.
+    func digests(_ dealer: String) async throws -> (dealer: String, hq: String) {
+        let versions = try databases[dealer]!.allVersions()
+        var local: [String] = []
+        var remote: [String] = []
+        for version in versions {
+            let policy = schema.table(named: version.table)!.policy
+            local.append(Self.resolved(version, key: version.key, policy))
+            if let hqVersion = try await store.rowVersion(table: version.table, key: version.key, dealer: try NodeID(dealer), schema: schema) {
+                remote.append(Self.resolved(hqVersion, key: version.key, policy))
+            } else {
+                remote.append("missing \(version.table)")
+            }
+        }
+        return (BodyChecksum.sha256Hex(Array(local.sorted().joined(separator: "\n").utf8)),
+                BodyChecksum.sha256Hex(Array(remote.sorted().joined(separator: "\n").utf8)))
+    }
+
+    static func resolved(_ version: RowVersion, key: RowKey, _ policy: MergePolicy) -> String {
+        let alive = version.isAlive(policy: policy)
+        let values = alive ? version.values(policy: policy).sorted { $0.key < $1.key }.map { "\($0.key)=\(Array(RowKey([$0.value]).bytes))" } : []
+        return "\(version.table)|\(key.bytes)|\(alive)|\(values.joined(separator: ","))"
+    }
+}
