@@ -35,9 +35,11 @@ public struct PullController<Store: SyncStore>: Sendable {
         let wait = try Query.int(query["wait"], name: "wait", default: 0, range: 0...limits.maxWaitSeconds)
 
         let deadline = ContinuousClock.now + .seconds(wait)
+        var seen = await notifier.generation
         var page = try await store.changes(for: dealer, schema: schema, after: after, limit: limit)
         while page.rows.isEmpty && ContinuousClock.now < deadline && !Task.isCancelled {
-            await notifier.wait(timeout: deadline - ContinuousClock.now)
+            await notifier.wait(since: seen, timeout: deadline - ContinuousClock.now)
+            seen = await notifier.generation
             page = try await store.changes(for: dealer, schema: schema, after: after, limit: limit)
         }
         let now = Date.nowMillis

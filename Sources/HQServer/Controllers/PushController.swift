@@ -81,13 +81,11 @@ public struct PushController<Store: SyncStore>: Sendable {
                 compressedBytes: body.count, rows: accepted, deadLetters: dead, receivedAtMillis: now,
                 clockSkewMillis: Self.clockSkew(request, now: now)))
         switch outcome {
-        case .applied(let receipt, _):
+        case .applied(let receipt, let summary):
             metrics.batches.increment()
             metrics.rows.increment(by: batch.rows.count)
             metrics.deadLetters.increment(by: dead.count)
-            if let decoded = try? JSONDecoder().decode(PushReceipt.self, from: Data(receipt)) {
-                metrics.conflicts.increment(by: decoded.conflicts)
-            }
+            metrics.conflicts.increment(by: summary.conflicts)
             for letter in dead {
                 logger.warning("dead letter", metadata: ["dealer": "\(dealer)", "batch": "\(batch.id)", "reason": "\(letter.reason)"])
             }

@@ -130,7 +130,7 @@ public final class SQLiteSyncStore: SyncStore {
                     WHERE id = ?
                     """,
                 arguments: [batch.receivedAtMillis, batchID, batch.clockSkewMillis, dealer])
-            return .applied(receipt: Array(receiptBytes), latestSequence: writer.sequence)
+            return .applied(receipt: Array(receiptBytes), summary: receipt)
         }
     }
 

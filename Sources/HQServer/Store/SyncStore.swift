@@ -94,8 +94,8 @@ public struct IngestBatch: Sendable {
 }
 
 public enum IngestOutcome: Sendable {
-    /// Applied now; the receipt is stored for replays.
-    case applied(receipt: [UInt8], latestSequence: UInt64)
+    /// Applied now; the receipt (its JSON bytes, stored for replays, and its fields).
+    case applied(receipt: [UInt8], summary: PushReceipt)
     /// The same bytes were acknowledged before: the same receipt.
     case replayed(receipt: [UInt8])
     /// The batch id was acknowledged with other bytes.
