@@ -5,34 +5,13 @@ import SyncTestSupport
 /// Runs the built `dealersync` binary as a user would, checking output and exit codes.
 @Suite("dealersync command line")
 struct InitCommandTests {
-    static let binary = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent(".build/debug/dealersync").path
-
-    struct Result {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
+        let binary = try #require(ProcessRunner.dealersyncBinary, "build first: swift build")
+        return try ProcessRunner.run(binary, arguments, environment: environment)
     }
 
     @Test("--help lists only the commands that work")
     func help() throws {
-        try #require(FileManager.default.fileExists(atPath: Self.binary), "build first: swift build")
         let help = try Self.run(["--help"])
         #expect(help.status == 0)
         #expect(help.stdout.contains("init") && help.stdout.contains("status"))
@@ -45,8 +24,10 @@ struct InitCommandTests {
     func initRoundTrip() throws {
         let directory = TemporaryDirectory("init-cli")
         let dms = directory.file("dms.sqlite")
-        let sqlite = try Self.runTool("/usr/bin/sqlite3", [dms, "CREATE TABLE customers (id TEXT PRIMARY KEY, name TEXT); INSERT INTO customers VALUES ('c1', '张三'); CREATE TABLE audit (id INTEGER PRIMARY KEY, note TEXT);"])
-        #expect(sqlite == 0)
+        let sqlite = try ProcessRunner.run(
+            URL(fileURLWithPath: "/usr/bin/sqlite3"),
+            [dms, "CREATE TABLE customers (id TEXT PRIMARY KEY, name TEXT); INSERT INTO customers VALUES ('c1', '张三'); CREATE TABLE audit (id INTEGER PRIMARY KEY, note TEXT);"])
+        #expect(sqlite.status == 0)
         let schema = directory.file("schema.yaml")
         try "version: 1\ntables:\n  - name: customers\n    direction: both\n  - name: audit\n    direction: both\n".write(toFile: schema, atomically: true, encoding: .utf8)
         let config = directory.file("agent.yaml")
@@ -78,14 +59,5 @@ struct InitCommandTests {
         #expect(removed.status == 0 && removed.stdout.contains("as it was before init"))
         let broken = try Self.run(["status", "--config", config])
         #expect(broken.status == 2 && broken.stdout.contains("not set up"))
-    }
-
-    static func runTool(_ path: String, _ arguments: [String]) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
     }
 }

@@ -1,41 +1,17 @@
 import Foundation
 import HQServer
 import SyncCore
+import SyncTestSupport
 import Testing
 
 /// Runs the built `dealersync` binary (next to the test bundle after `swift build
 /// --build-tests`) against a store file, with no server running.
 @Suite("dealersync hq commands")
 struct CommandTests {
-    static let binary: URL? = {
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("dealersync")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        return nil
-    }()
+    static let binary = ProcessRunner.dealersyncBinary
 
-    struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    func run(_ arguments: [String]) throws -> Run {
-        let process = Process()
-        process.executableURL = try #require(Self.binary)
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    func run(_ arguments: [String]) throws -> ProcessResult {
+        try ProcessRunner.run(try #require(Self.binary), arguments)
     }
 
     @Test("add-dealer prints a token once and stores only its hash; ids are never reused; status reads the store", .enabled(if: binary != nil))

@@ -126,12 +126,8 @@ struct CaptureTests {
     }
 
     func run(_ executable: String, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(executable) \(arguments.first ?? "") failed")
+        let result = try ProcessRunner.run(URL(fileURLWithPath: executable), arguments)
+        #expect(result.status == 0, "\(executable) \(arguments.first ?? "") failed: \(result.stderr)")
     }
 
     @Test("an up table with an INTEGER autoincrement key is captured; a down table is not")
