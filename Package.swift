@@ -81,11 +81,22 @@ let package = Package(
         // Seeded, realistic dealership data for demo, benchmarks and tests.
         .target(name: "DealershipData"),
 
+        // `dealersync demo`: three stores and HQ on this machine (ships in the binary).
+        .target(
+            name: "SyncDemo",
+            dependencies: [
+                "SyncCore", "SyncCapture", "SyncAgent", "HQServer", "DealershipData",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
+
         // Command-line wiring only.
         .executableTarget(
             name: "dealersync",
             dependencies: [
-                "SyncCore", "SyncCapture", "SyncAgent", "HQServer", "DealershipData",
+                "SyncCore", "SyncCapture", "SyncAgent", "HQServer", "DealershipData", "SyncDemo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
@@ -105,7 +116,7 @@ let package = Package(
         .target(
             name: "SyncTestSupport",
             dependencies: [
-                "SyncCore", "SyncCapture", "DealershipData", "CZlib",
+                "SyncCore", "SyncCapture", "DealershipData", "SyncDemo", "CZlib",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
 
@@ -139,7 +150,7 @@ let package = Package(
         .testTarget(
             name: "AgentIntegrationTests",
             dependencies: [
-                "SyncAgent", "SyncCapture", "HQServer", "SyncTestSupport",
+                "SyncAgent", "SyncCapture", "HQServer", "SyncTestSupport", "SyncDemo",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),

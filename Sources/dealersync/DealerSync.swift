@@ -13,7 +13,7 @@ struct DealerSync: AsyncParsableCommand {
             `demo` is not in this build yet.
             """,
         version: DealerSyncVersion.current,
-        subcommands: [Init.self, Status.self, Agent.self, HQCommand.self])
+        subcommands: [Init.self, Status.self, Agent.self, HQCommand.self, DemoCommand.self])
 }
 
 enum DealerSyncVersion {

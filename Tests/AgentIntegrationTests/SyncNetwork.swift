@@ -6,6 +6,7 @@ import Logging
 import SyncAgent
 import SyncCapture
 import SyncCore
+import SyncDemo
 import SyncTestSupport
 
 /// An HQ store and dealer DMS databases in one temporary directory, wired with real
@@ -64,28 +65,9 @@ struct SyncNetwork {
         return rounds
     }
 
-    /// A digest of what `dealer` holds, resolved (alive flag and shown values), next to the
-    /// same rows as HQ holds them: equal when the dealer has converged with HQ.
+    /// The store's digest next to HQ's digest of the same rows (equal when converged).
     func digests(_ dealer: String) async throws -> (dealer: String, hq: String) {
-        let versions = try databases[dealer]!.allVersions()
-        var local: [String] = []
-        var remote: [String] = []
-        for version in versions {
-            let policy = schema.table(named: version.table)!.policy
-            local.append(Self.resolved(version, key: version.key, policy))
-            if let hqVersion = try await store.rowVersion(table: version.table, key: version.key, dealer: try NodeID(dealer), schema: schema) {
-                remote.append(Self.resolved(hqVersion, key: version.key, policy))
-            } else {
-                remote.append("missing \(version.table)")
-            }
-        }
-        return (BodyChecksum.sha256Hex(Array(local.sorted().joined(separator: "\n").utf8)),
-                BodyChecksum.sha256Hex(Array(remote.sorted().joined(separator: "\n").utf8)))
-    }
-
-    static func resolved(_ version: RowVersion, key: RowKey, _ policy: MergePolicy) -> String {
-        let alive = version.isAlive(policy: policy)
-        let values = alive ? version.values(policy: policy).sorted { $0.key < $1.key }.map { "\($0.key)=\(Array(RowKey([$0.value]).bytes))" } : []
-        return "\(version.table)|\(key.bytes)|\(alive)|\(values.joined(separator: ","))"
+        let pair = try await ConvergenceDigest.compare(databases[dealer]!, with: store, schema: schema)
+        return (pair.store, pair.hq)
     }
 }

@@ -15,7 +15,7 @@ struct InitCommandTests {
         let help = try Self.run(["--help"])
         #expect(help.status == 0)
         #expect(help.stdout.contains("init") && help.stdout.contains("status"))
-        for unavailable in ["demo ", "resync ", "conflicts "] {
+        for unavailable in ["resync ", "conflicts "] {
             #expect(!help.stdout.contains("  \(unavailable)"), "\(unavailable) is listed but not built")
         }
     }
@@ -59,5 +59,15 @@ struct InitCommandTests {
         #expect(removed.status == 0 && removed.stdout.contains("as it was before init"))
         let broken = try Self.run(["status", "--config", config])
         #expect(broken.status == 2 && broken.stdout.contains("not set up"))
+    }
+
+    @Test("the demo runs HQ and three stores, and ends converged with exit status 0")
+    func demo() throws {
+        let result = try Self.run(["demo", "--customers", "12"])
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("Converged: every store matches HQ."))
+        #expect(result.stdout.contains("arrived there, not at DLR-SH01"))
+        #expect(result.stdout.contains("owner-wins") && result.stdout.contains("last-writer-wins"))
+        #expect(!result.stdout.contains("13911112222") && !result.stdout.contains("13933334444"), "mobiles are masked")
     }
 }

@@ -1,3 +1,4 @@
+import DealershipData
 import GRDB
 
 /// Fills a DMS database with generated dealership rows through a plain connection.
