@@ -8,9 +8,10 @@ struct DealerSync: AsyncParsableCommand {
         commandName: "dealersync",
         abstract: "Synchronises dealership DMS databases with headquarters.",
         discussion: """
-            At a store: `init` sets up change capture in the DMS database.
-            At HQ: `hq serve` runs the HQ service; `hq add-dealer` issues node ids and tokens.
-            `demo` is not in this build yet.
+            Try it:     dealersync demo
+            At a store: `init` sets up capture in the DMS database, `agent run` syncs,
+                        `status` shows how it is going (agent running or not).
+            At HQ:      `hq serve` runs the service; `hq add-dealer` issues ids and tokens.
             """,
         version: DealerSyncVersion.current,
         subcommands: [Init.self, Status.self, Agent.self, HQCommand.self, DemoCommand.self])
