@@ -74,7 +74,9 @@ public struct AgentService: Service {
         let start = try? cycle.database.dataVersion()
         let deadline = ContinuousClock.now + .milliseconds(millis)
         while ContinuousClock.now < deadline && !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let step = min(Int64(settings.changeCheckMillis), max(1, Int64((deadline - ContinuousClock.now).components.seconds * 1000)))
+            let remaining = (deadline - ContinuousClock.now).components
+            let remainingMillis = remaining.seconds * 1000 + remaining.attoseconds / 1_000_000_000_000_000
+            let step = min(Int64(settings.changeCheckMillis), max(1, remainingMillis))
             do {
                 try await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(step)) }
             } catch { return }
