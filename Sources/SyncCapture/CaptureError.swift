@@ -7,6 +7,7 @@ public struct CaptureError: Error, Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case tableMissing, noPrimaryKey, rowidKeyOnSharedTable, notInitialized, otherNode
             case unsupportedTable, databaseUnavailable, corruptMetadata, schemaMismatch
+            case noSuchConflict, cannotResolve
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -20,6 +21,8 @@ public struct CaptureError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let databaseUnavailable = Code(.databaseUnavailable)
         public static let corruptMetadata = Code(.corruptMetadata)
         public static let schemaMismatch = Code(.schemaMismatch)
+        public static let noSuchConflict = Code(.noSuchConflict)
+        public static let cannotResolve = Code(.cannotResolve)
 
         public var description: String { base.rawValue }
     }

@@ -10,11 +10,12 @@ struct DealerSync: AsyncParsableCommand {
         discussion: """
             Try it:     dealersync demo
             At a store: `init` sets up capture in the DMS database, `agent run` syncs,
-                        `status` shows how it is going (agent running or not).
+                        `status` shows how it is going (agent running or not),
+                        `conflicts` reviews merge decisions, `resync` repairs missed capture.
             At HQ:      `hq serve` runs the service; `hq add-dealer` issues ids and tokens.
             """,
         version: DealerSyncVersion.current,
-        subcommands: [Init.self, Status.self, Agent.self, HQCommand.self, DemoCommand.self])
+        subcommands: [Init.self, Status.self, Agent.self, Conflicts.self, Resync.self, HQCommand.self, DemoCommand.self])
 }
 
 enum DealerSyncVersion {

@@ -70,7 +70,8 @@ extension DealerSync {
                 "last push        \(ago(status.lastPushAt))",
                 "last pull        \(ago(status.lastPullAt))",
                 "clock offset     \(status.clockOffsetMillis.map { "\($0) ms to HQ" } ?? "not measured")",
-                "conflicts        \(status.unresolvedConflicts) decided automatically, kept in _dealersync_conflicts",
+                "conflicts        \(status.unresolvedConflicts) decided automatically, awaiting review"
+                    + (status.unresolvedConflicts > 0 ? " (dealersync conflicts list)" : ""),
             ]
             for problem in status.problems {
                 lines.append("problem          \(problem.message)")
