@@ -31,6 +31,9 @@ public struct AgentService: Service {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             var delayMillis = Int64(settings.pollIntervalMillis)
             var waitForChange = true
+            // Read before the cycle: a DMS commit that lands while the cycle runs (after it
+            // stamped) must wake the next wait at once, not after the poll interval.
+            let dataVersionBeforeCycle = try? cycle.database.dataVersion()
             do {
                 let report = try await cycle.run()
                 if lastErrorCode != nil {
@@ -62,16 +65,16 @@ public struct AgentService: Service {
                 waitForChange = false
             }
             notifier.watchdog()
-            await wait(millis: delayMillis, orUntilDMSCommits: waitForChange)
+            await wait(millis: delayMillis, orUntilDataVersionMovesFrom: waitForChange ? dataVersionBeforeCycle : nil)
         }
         notifier.stopping()
         logger.info("agent stopped")
     }
 
-    /// Sleeps up to `millis`, waking early when the DMS commits (data_version moves).
-    private func wait(millis: Int64, orUntilDMSCommits watch: Bool) async {
+    /// Sleeps up to `millis`, waking early once the DMS has committed since `start` was read
+    /// (`PRAGMA data_version` moves only for other connections' commits, not the agent's own).
+    private func wait(millis: Int64, orUntilDataVersionMovesFrom start: Int64?) async {
         guard millis > 0 else { return }
-        let start = try? cycle.database.dataVersion()
         let deadline = ContinuousClock.now + .milliseconds(millis)
         while ContinuousClock.now < deadline && !Task.isShuttingDownGracefully && !Task.isCancelled {
             let remaining = (deadline - ContinuousClock.now).components
@@ -80,7 +83,7 @@ public struct AgentService: Service {
             do {
                 try await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(step)) }
             } catch { return }
-            if watch, let start, let now = try? cycle.database.dataVersion(), now != start { return }
+            if let start, let now = try? cycle.database.dataVersion(), now != start { return }
         }
     }
 }

@@ -15,7 +15,10 @@ public final class TestDMS: @unchecked Sendable {
     public init(schemaSQL: String, label: String = "dms") throws {
         directory = TemporaryDirectory(label)
         path = directory.file("dms.sqlite")
-        dms = try DatabaseQueue(path: path)
+        // Like a real DMS, it waits for the agent's short write transactions instead of failing.
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        dms = try DatabaseQueue(path: path, configuration: configuration)
         try dms.write { db in try db.execute(sql: schemaSQL) }
     }
 

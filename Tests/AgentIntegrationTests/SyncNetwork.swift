@@ -42,10 +42,10 @@ struct SyncNetwork {
         }
     }
 
-    func cycle(_ dealer: String, port: Int?, transport: (any DeltaTransport)? = nil) throws -> SyncCycle {
+    func cycle(_ dealer: String, port: Int?, transport: (any DeltaTransport)? = nil, pullPageRows: Int = 50) throws -> SyncCycle {
         var logger = Logger(label: "test.agent.\(dealer)")
         logger.logLevel = .warning
-        let settings = AgentSettings(hqURL: "http://127.0.0.1:\(port ?? 9)", token: tokens[dealer]!, pullPageRows: 50)
+        let settings = AgentSettings(hqURL: "http://127.0.0.1:\(port ?? 9)", token: tokens[dealer]!, pullPageRows: pullPageRows)
         return SyncCycle(
             database: databases[dealer]!,
             transport: try transport ?? CurlTransport(settings: TransportSettings(connectTimeoutMillis: 2_000)),

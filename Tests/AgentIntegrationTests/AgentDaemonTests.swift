@@ -1,0 +1,166 @@
+import Foundation
+import GRDB
+import HQServer
+import Hummingbird
+import HummingbirdTesting
+import SyncAgent
+import SyncCapture
+import SyncCore
+import SyncTestSupport
+import Testing
+
+/// The pull cursor and the `dealersync agent run` daemon, against an in-process HQ.
+@Suite("Agent pull cursor and daemon")
+struct AgentDaemonTests {
+    /// HQ's CRM moves `count` of DLR-B's customers to DLR-A, so A must pull them.
+    static func moveCustomers(_ count: Int, in network: SyncNetwork, client: some TestClientProtocol) async throws -> [String] {
+        let ids = try network.stores["DLR-B"]!.rows("SELECT id FROM customers ORDER BY id LIMIT \(count)").map { $0["id"] as String }
+        for id in ids {
+            let move = try await client.execute(
+                uri: "/v1/hq/changes", method: .post,
+                headers: [.authorization: "Bearer \(network.tokens["crm"]!)", .contentType: "application/json"],
+                body: ByteBuffer(string: #"{"table":"customers","key":["\#(id)"],"values":{"home_dealer":"DLR-A"}}"#))
+            #expect(move.status == .ok)
+        }
+        return ids
+    }
+
+    @Test("a pull that fails mid-page resumes from the last saved cursor: every routed row lands once, none is echoed back")
+    func pullCursorExactlyOnce() async throws {
+        let network = try await SyncNetwork(dealers: ["DLR-A", "DLR-B"])
+        let app = try await buildApplication(network.config)
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            _ = try await network.settle(port: port)
+            let moved = try await Self.moveCustomers(12, in: network, client: client)
+            let storeA = network.stores["DLR-A"]!
+            // The DMS refuses the 8th moved customer for now (a constraint of its own).
+            try storeA.execute("CREATE TRIGGER dms_hold BEFORE INSERT ON customers WHEN NEW.id = '\(moved[7])' BEGIN SELECT RAISE(ABORT, 'held'); END")
+            await #expect(throws: (any Error).self) { _ = try await network.cycle("DLR-A", port: port, pullPageRows: 5).run() }
+            let cursorAfterFailure = try network.databases["DLR-A"]!.pullCursor()
+            #expect(cursorAfterFailure != nil, "the first page was applied with its cursor")
+            let landed = try storeA.count("SELECT count(*) FROM customers WHERE home_dealer = 'DLR-A' AND id IN (\(moved.map { "'\($0)'" }.joined(separator: ",")))")
+            #expect(landed >= 5 && landed < 12, "page 1 landed, the failing page did not finish: \(landed)")
+
+            try storeA.execute("DROP TRIGGER dms_hold")
+            var applied = 0
+            var pulled = 0
+            for _ in 0..<4 {
+                let report = try await network.cycle("DLR-A", port: port, pullPageRows: 5).run()
+                applied += report.appliedRows
+                pulled += report.pulledRows
+                if report.pulledRows == 0 { break }
+            }
+            #expect(try storeA.count("SELECT count(*) FROM customers WHERE id IN (\(moved.map { "'\($0)'" }.joined(separator: ",")))") == 12)
+            #expect(applied == 12 - landed, "only what had not landed is applied again: \(applied) of \(12 - landed)")
+            let again = try await network.cycle("DLR-A", port: port, pullPageRows: 5).run()
+            #expect(again.pulledRows == 0 && again.appliedRows == 0, "the cursor is at HQ's head")
+            #expect(again.pushedRows == 0, "applied rows are not captured and echoed back to HQ")
+            #expect(try network.databases["DLR-A"]!.conflicts().isEmpty, "re-applying a page is not a conflict")
+            let digests = try await network.digests("DLR-A")
+            #expect(digests.dealer == digests.hq)
+        }
+    }
+
+    @Test("`dealersync agent run`: syncs at start, pushes a DMS commit without waiting for the poll, stops cleanly on SIGTERM")
+    func daemon() async throws {
+        let network = try await SyncNetwork(dealers: ["DLR-A"])
+        let binary = try #require(ProcessRunner.dealersyncBinary, "build first: swift build")
+        let app = try await buildApplication(network.config)
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let tokenFile = network.directory.file("hq-token")
+            try network.tokens["DLR-A"]!.write(toFile: tokenFile, atomically: true, encoding: .utf8)
+            let config = network.directory.file("agent.yaml")
+            // A one-minute poll: only the data_version wake-up can make a commit arrive sooner.
+            try """
+                node_id: DLR-A
+                database: \(network.stores["DLR-A"]!.path)
+                hq:
+                  url: http://127.0.0.1:\(port)
+                  token_file: \(tokenFile)
+                sync:
+                  poll_interval_millis: 60000
+                """.write(toFile: config, atomically: true, encoding: .utf8)
+            let agent = try ChildProcess(binary, ["agent", "run", "--config", config])
+            defer { agent.kill() }
+
+            let database = network.databases["DLR-A"]!
+            let rows = try database.allVersions().count
+            try await Self.waitUntil("the first sync") { try await network.store.count("rows") == rows }
+
+            let customers = try network.stores["DLR-A"]!.rows("SELECT id FROM customers ORDER BY id LIMIT 10").map { $0["id"] as String }
+            var latencies: [Double] = []
+            for (index, id) in customers.enumerated() {
+                let remark = "备注 \(index)"
+                let committed = Date()
+                try network.stores["DLR-A"]!.execute("UPDATE customers SET remarks = ? WHERE id = ?", [remark, id])
+                try await Self.waitUntil("commit \(index) at HQ") {
+                    let version = try await network.store.rowVersion(
+                        table: "customers", key: RowKey([.text(id)]), dealer: try NodeID("DLR-A"), schema: network.schema)
+                    return version?.values(policy: network.schema.table(named: "customers")!.policy)["remarks"] == .text(remark)
+                }
+                latencies.append(Date().timeIntervalSince(committed) * 1000)
+            }
+            latencies.sort()
+            print("agent run: commit → HQ over \(latencies.count) commits: p50 \(Int(latencies[latencies.count / 2])) ms, max \(Int(latencies.last!)) ms (debug build, poll 60 s)")
+
+            let stopped = Date()
+            agent.terminate()
+            let status = try await agent.exit(within: 10)
+            print("agent run: SIGTERM → exit in \(Int(Date().timeIntervalSince(stopped) * 1000)) ms")
+            #expect(status == 0, "a graceful stop exits 0: \(agent.stderr)")
+            #expect(!agent.stderr.contains(network.tokens["DLR-A"]!) && !agent.stderr.contains("备注"), "no token, no customer value in the log")
+        }
+    }
+
+    /// Polls `condition` every 20 ms; fails the test after 15 s (the agent polls HQ every 60 s here).
+    static func waitUntil(_ what: String, _ condition: () async throws -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("\(what) did not happen within 15 s")
+        throw CancellationError()
+    }
+}
+
+/// A child process with its stderr collected, for daemons that run until told to stop.
+final class ChildProcess: @unchecked Sendable {
+    private let process = Process()
+    private let errors = Pipe()
+    private let lock = NSLock()
+    private var collected = Data()
+
+    init(_ executable: URL, _ arguments: [String]) throws {
+        process.executableURL = executable
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = errors
+        errors.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            guard let self, !data.isEmpty else { return }
+            self.lock.withLock { self.collected.append(data) }
+        }
+        try process.run()
+    }
+
+    var stderr: String { lock.withLock { String(decoding: collected, as: UTF8.self) } }
+
+    func terminate() { if process.isRunning { process.terminate() } }
+    func kill() { if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) } }
+
+    /// The exit status, or a failure when the process is still running after `seconds`.
+    func exit(within seconds: Double) async throws -> Int32 {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning {
+            guard Date() < deadline else {
+                Issue.record("still running \(seconds) s after SIGTERM")
+                return -1
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return process.terminationStatus
+    }
+}
