@@ -41,10 +41,11 @@ public struct AgentService: Service {
                     lastErrorCode = nil
                 }
                 failures = 0
-                if report.pushedRows + report.appliedRows > 0 {
+                if report.pushedRows + report.appliedRows + report.heldRows > 0 {
                     logger.info("synced", metadata: [
                         "pushed_rows": "\(report.pushedRows)", "pulled_rows": "\(report.pulledRows)",
                         "applied_rows": "\(report.appliedRows)", "conflicts": "\(report.conflicts)",
+                        "held_rows": "\(report.heldRows)",
                     ])
                 }
                 notifier.status("synced: pushed \(report.pushedRows) rows, applied \(report.appliedRows)")

@@ -89,21 +89,53 @@ struct ApplyTests {
         #expect(try dms.rows("SELECT typeof(price) AS t FROM models").first?["t"] as String? == "real", "1.0 stays REAL")
     }
 
-    @Test("a failure mid-apply rolls back that chunk only; the cursor is not saved; a re-apply completes and is idempotent")
+    @Test("a database failure mid-apply rolls back that chunk only; the cursor is not saved; a re-apply completes and is idempotent")
     func failureMidApply() throws {
         let (dms, database) = try Fixtures.installed()
-        // The DMS refuses one row with its own trigger, as a real DMS constraint would.
-        try dms.execute("CREATE TRIGGER dms_refuse BEFORE INSERT ON customers WHEN NEW.name = 'bad' BEGIN SELECT RAISE(ABORT, 'refused'); END")
         let rows = (0..<10).map { remoteCustomer("r\($0)", ["name": .text($0 == 7 ? "bad" : "ok")], node: other, counter: UInt64($0 + 1)) }
+        // A DMS trigger that cannot run (its table is gone): a database fault, not one row's.
+        try dms.execute("CREATE TABLE dms_audit (note TEXT)")
+        try dms.execute("CREATE TRIGGER dms_broken AFTER INSERT ON customers WHEN NEW.name = 'bad' BEGIN INSERT INTO dms_audit VALUES ('x'); END")
+        try dms.execute("DROP TABLE dms_audit")
         #expect(throws: (any Error).self) { try database.apply(rows, cursor: "page-1", wallMillis: Fixtures.wall, chunkSize: 5, adaptive: false) }
-        #expect(try dms.count("SELECT count(*) FROM customers") == 5, "the first chunk committed, the second rolled back")
+        #expect(try dms.count("SELECT count(*) FROM customers") == 0, "every insert into customers fails while the trigger is broken")
         #expect(try database.pullCursor() == nil)
         #expect(try dms.count("SELECT count(*) FROM _dealersync_guard") == 0)
-        try dms.execute("DROP TRIGGER dms_refuse")
+        #expect(try database.heldRows().isEmpty, "a database fault holds no row")
+        try dms.execute("DROP TRIGGER dms_broken")
         let report = try database.apply(rows, cursor: "page-1", wallMillis: Fixtures.wall, chunkSize: 5, adaptive: false)
-        #expect(report.applied == 5 && report.unchanged == 5)
+        #expect(report.applied == 10)
         #expect(try database.pullCursor() == "page-1")
         #expect(try dms.count("SELECT count(*) FROM customers") == 10)
+        #expect(try database.apply(rows, cursor: "page-1", wallMillis: Fixtures.wall).unchanged == 10)
         #expect(try database.pendingChangeCount() == 0)
+    }
+
+    @Test("a row the DMS refuses is held, not dropped and not stalling the page; it lands once the DMS takes it")
+    func refusedRowIsHeld() throws {
+        let (dms, database) = try Fixtures.installed()
+        // The DMS refuses one row with its own trigger, as a real DMS constraint would.
+        try dms.execute("CREATE TRIGGER dms_refuse BEFORE INSERT ON customers WHEN NEW.name = 'bad' BEGIN SELECT RAISE(ABORT, 'refused by the DMS'); END")
+        var rows = (0..<10).map { remoteCustomer("r\($0)", ["name": .text($0 == 7 ? "bad" : "ok")], node: other, counter: UInt64($0 + 1)) }
+        // A key that does not fit the table (two values for a one-column key).
+        rows.append(.inserted(table: "customers", key: RowKey([.text("x"), .text("y")]), values: ["name": .text("k")], dot: Dot(node: hq, counter: 1), hlc: t(0)))
+        let report = try database.apply(rows, cursor: "page-1", wallMillis: Fixtures.wall, chunkSize: 5, adaptive: false)
+        #expect(report.applied == 9 && report.held == 2)
+        #expect(try database.pullCursor() == "page-1", "the page is done; the refused rows wait aside")
+        #expect(try dms.count("SELECT count(*) FROM customers") == 9)
+        let held = try database.heldRows()
+        #expect(Set(held.map(\.reason)) == ["refused by the DMS", "a row for customers has 2 key values; the table's key has 1"])
+        let status = try database.status()
+        #expect(status.heldRows == 2 && status.health == .degraded)
+        #expect(status.problems.contains { $0.message.contains("2 rows from HQ were refused") && !$0.message.contains("bad") })
+
+        #expect(try database.retryHeldRows(wallMillis: Fixtures.wall).held == 2, "still refused: kept, attempt counted")
+        #expect(try database.heldRows().allSatisfy { $0.attempts == 2 })
+        try dms.execute("DROP TRIGGER dms_refuse")
+        let retried = try database.retryHeldRows(wallMillis: Fixtures.wall)
+        #expect(retried.applied == 1 && retried.held == 1)
+        #expect(try dms.count("SELECT count(*) FROM customers WHERE id = 'r7' AND name = 'bad'") == 1)
+        #expect(try database.heldRows().count == 1, "the unfit key stays held until HQ corrects it")
+        #expect(try database.pendingChangeCount() == 0, "the late row is not captured back")
     }
 }

@@ -11,6 +11,8 @@ public struct CycleReport: Sendable, Hashable {
     public var pulledRows = 0
     public var appliedRows = 0
     public var conflicts = 0
+    /// Rows the DMS refused in this cycle (kept and retried, see `status`).
+    public var heldRows = 0
     /// Whether work was left for the next cycle (more than `maxExchangesPerCycle`).
     public var moreWaiting = false
 }
@@ -75,6 +77,10 @@ public final class SyncCycle: Sendable {
     }
 
     private func pull(_ report: inout CycleReport) async throws {
+        // Rows the DMS refused last time go first: its rule may have been fixed meanwhile.
+        let retried = try database.retryHeldRows(wallMillis: clock())
+        report.appliedRows += retried.applied
+        report.heldRows = retried.held
         var cursor = try database.pullCursor()
         for _ in 0..<settings.maxExchangesPerCycle {
             let exchange = try await client.pull(after: cursor, now: clock)
@@ -85,6 +91,7 @@ public final class SyncCycle: Sendable {
             report.pulledRows += page.batch.rows.count
             report.appliedRows += applied.applied
             report.conflicts += applied.conflicts
+            report.heldRows += applied.held
             cursor = page.cursor
             if page.batch.rows.count < settings.pullPageRows { break }
             if report.pulledRows >= settings.maxExchangesPerCycle * settings.pullPageRows { report.moreWaiting = true }

@@ -11,6 +11,8 @@ public struct ApplyReport: Hashable, Sendable {
     public var skipped = 0
     /// Local changes stamped first so the merge could see them.
     public var stampedLocal = 0
+    /// Rows the DMS refused, set aside in `_dealersync_held` and retried every cycle.
+    public var held = 0
 }
 
 extension DealerDatabase {
@@ -45,7 +47,7 @@ extension DealerDatabase {
             try write { db in
                 try db.execute(sql: "INSERT INTO _dealersync_guard (active) VALUES (1)")
                 let transaction = try SyncTransaction(db, node: node, wallMillis: wallMillis)
-                for version in chunk { try applyOne(version, transaction, &report) }
+                for version in chunk { try applyOrHold(version, transaction, &report) }
                 if isLast, let cursor { try SyncTables.setMeta(db, "pull_cursor", cursor) }
                 report.stampedLocal += transaction.stamped.count
                 try transaction.finish()
@@ -66,14 +68,40 @@ extension DealerDatabase {
         try read { db in try SyncTables.meta(db, "pull_cursor").flatMap(String.fromDatabaseValue) }
     }
 
-    private func applyOne(_ remote: RowVersion, _ transaction: SyncTransaction, _ report: inout ApplyReport) throws {
+    /// Applies one remote row; a row the DMS refuses is held (see `HeldRows`) and the rest
+    /// of the page goes on. The pending local edit is stamped outside the savepoint, so a
+    /// refused row never undoes it.
+    private func applyOrHold(_ remote: RowVersion, _ transaction: SyncTransaction, _ report: inout ApplyReport) throws {
         guard let spec = transaction.schema.table(named: remote.table), spec.direction.dealerPulls,
             let registration = transaction.registrations[remote.table], let shape = transaction.shapes[remote.table]
         else {
             report.skipped += 1
             return
         }
-        try transaction.stampPending(registration, key: remote.key)
+        do {
+            guard remote.key.values.count == shape.primaryKey.count else {
+                throw CaptureError(
+                    .remoteRowUnfit, "a row for \(remote.table) has \(remote.key.values.count) key values; the table's key has \(shape.primaryKey.count)",
+                    hint: "the row was written at HQ with a wrong key; correct it there")
+            }
+            try transaction.stampPending(registration, key: remote.key)
+            var rowReport = report
+            try transaction.db.inSavepoint {
+                try applyOne(remote, spec: spec, registration: registration, shape: shape, transaction, &rowReport)
+                return .commit
+            }
+            report = rowReport
+            try HeldRows.release(remote, db: transaction.db)
+        } catch where HeldRows.isRowError(error) {
+            try HeldRows.hold(remote, error: error, db: transaction.db, wallMillis: transaction.wallMillis)
+            report.held += 1
+        }
+    }
+
+    private func applyOne(
+        _ remote: RowVersion, spec: TableSpec, registration: TableRegistration, shape: TableShape,
+        _ transaction: SyncTransaction, _ report: inout ApplyReport
+    ) throws {
         let values = try transaction.dmsValues(shape, key: remote.key)
         let local = try transaction.storedVersion(registration, key: remote.key, dmsValues: values)
         let result = merge(local: local, remote: remote, policy: spec.policy)

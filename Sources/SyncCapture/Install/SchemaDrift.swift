@@ -17,6 +17,8 @@ extension DealerDatabase {
     public func refreshCapture() throws -> [TableProblem] {
         try write { db in
             try requireInstalled(db)
+            // A newer dealersync on an existing store adds its tables here, without a new `init`.
+            try SyncTables.migrate(db)
             let schema = try SyncTransaction(db, node: node, wallMillis: 0).schema
             var problems: [TableProblem] = []
             for var registration in try TableRegistration.all(db) {

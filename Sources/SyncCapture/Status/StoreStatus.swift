@@ -38,6 +38,8 @@ public struct StoreStatus: Codable, Hashable, Sendable {
     public var lastPullAt: Date?
     public var clockOffsetMillis: Int64?
     public var unresolvedConflicts: Int
+    /// Rows from HQ the DMS refused so far (kept in `_dealersync_held`, retried every cycle).
+    public var heldRows: Int = 0
     public var lastError: Problem?
     public var tableProblems: [String: String]
     public var health: Health
@@ -102,6 +104,16 @@ extension DealerDatabase {
                 health = .degraded
                 problems.append(lastError)
             }
+            var held = 0
+            if try db.tableExists("_dealersync_held") {
+                held = try Int.fetchOne(db, sql: "SELECT count(*) FROM _dealersync_held") ?? 0
+                if held > 0, let first = try Row.fetchOne(db, sql: "SELECT table_name, reason FROM _dealersync_held ORDER BY first_failed_at LIMIT 1") {
+                    if health == .healthy { health = .degraded }
+                    problems.append(.init(
+                        message: "\(held) rows from HQ were refused by the DMS and wait (first: \(first["table_name"] as String): \(first["reason"] as String))",
+                        hint: "the DMS's own constraint or trigger refused them; correct the row at HQ or the DMS rule; the agent retries every cycle"))
+                }
+            }
             if let oldestSeconds, oldestSeconds > thresholds.unsentSeconds, health == .healthy {
                 health = .degraded
                 problems.append(.init(
@@ -113,7 +125,7 @@ extension DealerDatabase {
                 schemaVersion: try millis("schema_version").map(Int.init), pendingChanges: pending,
                 outboxBatches: outbox["n"], outboxRows: outbox["rows"], oldestUnsentSeconds: oldestSeconds,
                 lastPushAt: try date(AgentStateKey.lastPushAt), lastPullAt: try date(AgentStateKey.lastPullAt),
-                clockOffsetMillis: try millis("hlc_offset"), unresolvedConflicts: conflicts, lastError: lastError,
+                clockOffsetMillis: try millis("hlc_offset"), unresolvedConflicts: conflicts, heldRows: held, lastError: lastError,
                 tableProblems: tableProblems, health: health, problems: problems)
         }
     }

@@ -73,6 +73,22 @@ enum SyncTables {
             CREATE TABLE _dealersync_nodes (id INTEGER PRIMARY KEY, node TEXT NOT NULL UNIQUE);
             """
         ),
+        (
+            "3-held",
+            """
+            -- Remote rows the DMS refused (its own constraints or triggers), kept and retried.
+            CREATE TABLE _dealersync_held (
+                table_name TEXT NOT NULL,
+                row_key BLOB NOT NULL,
+                version BLOB NOT NULL,
+                reason TEXT NOT NULL,
+                first_failed_at INTEGER NOT NULL,
+                last_failed_at INTEGER NOT NULL,
+                attempts INTEGER NOT NULL,
+                PRIMARY KEY (table_name, row_key)
+            ) WITHOUT ROWID;
+            """
+        ),
     ]
 
     /// Creates or upgrades dealersync's tables. Idempotent.
