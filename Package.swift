@@ -153,6 +153,8 @@ let package = Package(
                 "SyncAgent", "SyncCapture", "HQServer", "SyncTestSupport", "SyncDemo",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
             name: "ShimTests",

@@ -4,7 +4,8 @@
 # something is missing.
 set -euo pipefail
 
-packages=(libsqlite3-dev libcurl4-openssl-dev zlib1g-dev pkg-config sqlite3)
+# iproute2 and iptables: the network-fault tests build namespaces, shape links and drop packets.
+packages=(libsqlite3-dev libcurl4-openssl-dev zlib1g-dev pkg-config sqlite3 iproute2 iptables)
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -34,7 +34,7 @@ extension DealerSync.Agent {
                     hint: "run `dealersync init --config \(configPath)` first")
             }
             let settings = AgentSettings(
-                hqURL: hq.url, token: token, pullPageRows: hq.pullPageRows, pollIntervalMillis: hq.pollIntervalMillis)
+                hqURL: hq.url, token: token, pullPageRows: hq.pullPageRows, pollIntervalMillis: hq.pollIntervalMillis, retry: hq.retry)
             let cycle = SyncCycle(
                 database: database, transport: try CurlTransport(settings: hq.transport), settings: settings, logger: logger)
             return Assembly(config: config, database: database, lock: lock, cycle: cycle, settings: settings)

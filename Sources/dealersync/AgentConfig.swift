@@ -25,6 +25,8 @@ import SyncCore
 /// | `hq.connect_timeout_millis` | 10000 | give up connecting after this long |
 /// | `sync.poll_interval_millis` | 5000 | longest pause between cycles when nothing changes |
 /// | `sync.pull_page_rows` | 1000 | rows per pull |
+/// | `sync.retry_base_millis` | 500 | first retry waits up to this after a failed exchange |
+/// | `sync.retry_cap_millis` | 300000 | retries wait up to base·2ⁿ, never more than this |
 struct AgentConfig {
     var capture: CaptureSettings
     var schemaFile: String?
@@ -39,6 +41,7 @@ struct AgentConfig {
         var transport: TransportSettings
         var pollIntervalMillis: Int
         var pullPageRows: Int
+        var retry: RetryPolicy
     }
 
     static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> AgentConfig {
@@ -101,7 +104,10 @@ struct AgentConfig {
             hq = HQSettings(
                 url: url, token: token, tokenSource: source, transport: transport,
                 pollIntervalMillis: try number("sync.poll_interval_millis", "sync.poll_interval_millis", default: 5_000),
-                pullPageRows: try number("sync.pull_page_rows", "sync.pull_page_rows", default: 1_000))
+                pullPageRows: try number("sync.pull_page_rows", "sync.pull_page_rows", default: 1_000),
+                retry: RetryPolicy(
+                    baseMillis: Int64(try number("sync.retry_base_millis", "sync.retry_base_millis", default: 500)),
+                    capMillis: Int64(try number("sync.retry_cap_millis", "sync.retry_cap_millis", default: 300_000))))
         }
         return AgentConfig(capture: capture, schemaFile: present(reader.string(forKey: "schema_file")), configPath: path, hq: hq)
     }

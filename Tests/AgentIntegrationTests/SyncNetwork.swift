@@ -14,7 +14,7 @@ import SyncTestSupport
 struct SyncNetwork {
     let directory = TemporaryDirectory("agent-it")
     let schema = try! SyncSchema(yaml: DealerSchema.syncSchemaYAML)
-    let config: HQConfig
+    var config: HQConfig
     let store: SQLiteSyncStore
     var tokens: [String: String] = [:]
     var stores: [String: TestDMS] = [:]

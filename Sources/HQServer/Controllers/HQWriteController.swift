@@ -32,12 +32,8 @@ public struct HQWriteController<Store: SyncStore>: Sendable {
 
     func write(_ request: Request) async throws -> Response {
         let writer = try await Authenticator(store: store).writer(request)
-        var bytes: [UInt8] = []
-        for try await chunk in request.body {
-            guard bytes.count + chunk.readableBytes <= limits.maxBodyBytes else {
-                throw HQError.tooLarge("the body is over the limit of \(limits.maxBodyBytes) bytes", hint: "send one row per request")
-            }
-            bytes.append(contentsOf: chunk.readableBytesView)
+        let bytes = try await RequestBody.collect(request, limit: limits.maxBodyBytes) {
+            HQError.tooLarge("the body is over the limit of \(limits.maxBodyBytes) bytes", hint: "send one row per request")
         }
         let body: Body
         do {

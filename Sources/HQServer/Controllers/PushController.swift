@@ -51,7 +51,7 @@ public struct PushController<Store: SyncStore>: Sendable {
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limits.maxBodyBytes {
             throw bodyTooLarge()
         }
-        let body = try await readBody(request)
+        let body = try await RequestBody.collect(request, limit: limits.maxBodyBytes, tooLarge: bodyTooLarge)
         guard BodyChecksum.sha256Hex(body) == claimedSHA else {
             throw HQError.badRequest("the body does not match its \(BodyChecksum.headerName) checksum", hint: "the body was changed or cut in transit; resend it")
         }
@@ -101,16 +101,6 @@ public struct PushController<Store: SyncStore>: Sendable {
                 .conflict, "batch \(batch.id) was acknowledged before with different content",
                 hint: "a batch id (its sequence range) must always carry the same bytes; check the agent's outbox")
         }
-    }
-
-    /// Reads at most `maxBodyBytes`, refusing as soon as the body passes it.
-    private func readBody(_ request: Request) async throws -> [UInt8] {
-        var body: [UInt8] = []
-        for try await chunk in request.body {
-            guard body.count + chunk.readableBytes <= limits.maxBodyBytes else { throw bodyTooLarge() }
-            body.append(contentsOf: chunk.readableBytesView)
-        }
-        return body
     }
 
     private func bodyTooLarge() -> HQError {
