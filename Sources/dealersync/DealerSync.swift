@@ -12,9 +12,10 @@ struct DealerSync: AsyncParsableCommand {
             At a store: `init` sets up capture in the DMS database, `agent run` syncs,
                         `status` shows how it is going (agent running or not).
             At HQ:      `hq serve` runs the service; `hq add-dealer` issues ids and tokens.
+            Compare:    `digest` prints a digest of synced rows, equal at a converged store and HQ.
             """,
         version: DealerSyncVersion.current,
-        subcommands: [Init.self, Status.self, Agent.self, HQCommand.self, DemoCommand.self])
+        subcommands: [Init.self, Status.self, Agent.self, HQCommand.self, DigestCommand.self, DemoCommand.self])
 }
 
 enum DealerSyncVersion {
