@@ -4,7 +4,8 @@
 # something is missing.
 set -euo pipefail
 
-packages=(libsqlite3-dev libcurl4-openssl-dev zlib1g-dev pkg-config sqlite3)
+# faketime: the reliability tests run an agent with its clock a day off.
+packages=(libsqlite3-dev libcurl4-openssl-dev zlib1g-dev pkg-config sqlite3 faketime)
 
 missing=()
 for pkg in "${packages[@]}"; do
