@@ -38,10 +38,11 @@ final class ProcessFleet: @unchecked Sendable {
         }
     }
 
-    /// `agentEnvironment` goes to every agent process (e.g. libfaketime for one dealer);
-    /// `hqStorePath`/`dmsDirectory` let a test put files on a small tmpfs.
+    /// `agentWrapper` runs a dealer's processes through another program (e.g. `faketime -f
+    /// +1d` for a store whose clock is off); `hqStorePath` lets a test put HQ's store on a
+    /// small tmpfs.
     init(
-        dealers ids: [String], seed: UInt64, hqStorePath: String? = nil, agentEnvironment: [String: [String: String]] = [:],
+        dealers ids: [String], seed: UInt64, hqStorePath: String? = nil, agentWrapper: [String: [String]] = [:],
         batchRows: Int = 20, pollMillis: Int = 300
     ) throws {
         binary = try ProcessRunner.dealersyncBinary.orThrow("build first: swift build --build-tests")
@@ -82,14 +83,21 @@ final class ProcessFleet: @unchecked Sendable {
                   poll_interval_millis: \(pollMillis)
                   pull_page_rows: \(batchRows)
                 """.write(toFile: configPath, atomically: true, encoding: .utf8)
-            let initialised = try ProcessRunner.run(binary, ["init", "--config", configPath], environment: agentEnvironment[id] ?? [:])
+            let (executable, prefix) = Self.wrapped(binary, agentWrapper[id])
+            let initialised = try ProcessRunner.run(executable, prefix + ["init", "--config", configPath])
             guard initialised.status == 0 else { throw FleetError("init \(id) failed: \(initialised.stderr)") }
             let agent = ChildProcess(
-                executable: binary, arguments: ["agent", "run", "--config", configPath], environment: agentEnvironment[id] ?? [:],
+                executable: executable, arguments: prefix + ["agent", "run", "--config", configPath],
                 logPath: directory.file("\(id).log"))
             dealers[id] = Dealer(
                 id: id, dms: dms, writer: try DMSWriter(path: dms.path, dealer: id, seed: seed &+ UInt64(index)), configPath: configPath, agent: agent)
         }
+    }
+
+    /// The program and leading arguments that run `binary` through `wrapper`.
+    static func wrapped(_ binary: URL, _ wrapper: [String]?) -> (URL, [String]) {
+        guard let wrapper, let first = wrapper.first else { return (binary, []) }
+        return (URL(fileURLWithPath: first), Array(wrapper.dropFirst()) + [binary.path])
     }
 
     var ids: [String] { dealers.keys.sorted() }
