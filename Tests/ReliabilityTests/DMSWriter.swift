@@ -36,6 +36,25 @@ final class DMSWriter: @unchecked Sendable {
         try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0 }
     }
 
+    /// `count` customers homed here, each with a bulky remark, in transactions of 100.
+    func bulkyCustomers(_ count: Int, remarkBytes: Int) throws {
+        let remark = String(repeating: "r", count: remarkBytes)
+        var left = count
+        while left > 0 {
+            let now = min(left, 100)
+            try queue.write { db in
+                for _ in 0..<now {
+                    try db.execute(
+                        sql: "INSERT INTO customers (id, name, home_dealer, remarks) VALUES (?, ?, ?, ?)",
+                        arguments: ["C-\(dealer)-\(customersInserted)", "Customer \(customersInserted)", dealer, remark])
+                    customersInserted += 1
+                    changes += 1
+                }
+            }
+            left -= now
+        }
+    }
+
     /// `count` committed changes, each in its own transaction; customers homed at one of
     /// `others` one time in five.
     func burst(_ count: Int, others: [String]) throws {

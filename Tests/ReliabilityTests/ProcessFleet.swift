@@ -21,12 +21,15 @@ final class ProcessFleet: @unchecked Sendable {
 
     final class Dealer: @unchecked Sendable {
         let id: String
-        let dms: TestDMS
+        /// The DMS file (kept alive by `dms` when the fleet made it in a temporary directory).
+        let dmsPath: String
+        let dms: TestDMS?
         let writer: DMSWriter
         let configPath: String
         let agent: ChildProcess
-        init(id: String, dms: TestDMS, writer: DMSWriter, configPath: String, agent: ChildProcess) {
+        init(id: String, dmsPath: String, dms: TestDMS?, writer: DMSWriter, configPath: String, agent: ChildProcess) {
             self.id = id
+            self.dmsPath = dmsPath
             self.dms = dms
             self.writer = writer
             self.configPath = configPath
@@ -34,7 +37,7 @@ final class ProcessFleet: @unchecked Sendable {
         }
 
         func database() throws -> DealerDatabase {
-            try DealerDatabase(settings: CaptureSettings(databasePath: dms.path, node: id))
+            try DealerDatabase(settings: CaptureSettings(databasePath: dmsPath, node: id))
         }
     }
 
@@ -42,7 +45,7 @@ final class ProcessFleet: @unchecked Sendable {
     /// +1d` for a store whose clock is off); `hqStorePath` lets a test put HQ's store on a
     /// small tmpfs.
     init(
-        dealers ids: [String], seed: UInt64, hqStorePath: String? = nil, agentWrapper: [String: [String]] = [:],
+        dealers ids: [String], seed: UInt64, hqStorePath: String? = nil, dmsPaths: [String: String] = [:], agentWrapper: [String: [String]] = [:],
         batchRows: Int = 20, pollMillis: Int = 300
     ) throws {
         binary = try ProcessRunner.dealersyncBinary.orThrow("build first: swift build --build-tests")
@@ -67,11 +70,19 @@ final class ProcessFleet: @unchecked Sendable {
             }
             let tokenFile = directory.file("\(id).token")
             try String(token).write(toFile: tokenFile, atomically: true, encoding: .utf8)
-            let dms = try TestDMS(schemaSQL: DealerSchema.dmsSQL, label: "chaos-\(id)")
+            var dms: TestDMS?
+            let dmsPath: String
+            if let path = dmsPaths[id] {
+                try DatabaseQueue(path: path).write { db in try db.execute(sql: DealerSchema.dmsSQL) }
+                dmsPath = path
+            } else {
+                dms = try TestDMS(schemaSQL: DealerSchema.dmsSQL, label: "chaos-\(id)")
+                dmsPath = dms!.path
+            }
             let configPath = directory.file("\(id).yaml")
             try """
                 node_id: \(id)
-                database: \(dms.path)
+                database: \(dmsPath)
                 schema_file: \(schemaFile)
                 capture:
                   batch_rows: \(batchRows)
@@ -90,7 +101,7 @@ final class ProcessFleet: @unchecked Sendable {
                 executable: executable, arguments: prefix + ["agent", "run", "--config", configPath],
                 logPath: directory.file("\(id).log"))
             dealers[id] = Dealer(
-                id: id, dms: dms, writer: try DMSWriter(path: dms.path, dealer: id, seed: seed &+ UInt64(index)), configPath: configPath, agent: agent)
+                id: id, dmsPath: dmsPath, dms: dms, writer: try DMSWriter(path: dmsPath, dealer: id, seed: seed &+ UInt64(index)), configPath: configPath, agent: agent)
         }
     }
 
