@@ -46,6 +46,7 @@ final class ProcessFleet: @unchecked Sendable {
     /// small tmpfs.
     init(
         dealers ids: [String], seed: UInt64, hqStorePath: String? = nil, dmsPaths: [String: String] = [:], agentWrapper: [String: [String]] = [:],
+        hqEnvironment: [String: String] = [:], agentEnvironment: [String: [String: String]] = [:],
         batchRows: Int = 20, pollMillis: Int = 300
     ) throws {
         binary = try ProcessRunner.dealersyncBinary.orThrow("build first: swift build --build-tests")
@@ -62,7 +63,8 @@ final class ProcessFleet: @unchecked Sendable {
               path: \(self.hqStorePath)
             schema_file: \(schemaFile)
             """.write(toFile: hqConfigPath, atomically: true, encoding: .utf8)
-        hq = ChildProcess(executable: binary, arguments: ["hq", "serve", "--config", hqConfigPath], logPath: directory.file("hq.log"))
+        hq = ChildProcess(
+            executable: binary, arguments: ["hq", "serve", "--config", hqConfigPath], environment: hqEnvironment, logPath: directory.file("hq.log"))
         for (index, id) in ids.enumerated() {
             let added = try ProcessRunner.run(binary, ["hq", "add-dealer", id, "--store", self.hqStorePath])
             guard added.status == 0, let token = added.stdout.split(separator: "\n").first(where: { $0.hasPrefix("token: ") })?.dropFirst(7) else {
@@ -98,7 +100,7 @@ final class ProcessFleet: @unchecked Sendable {
             let initialised = try ProcessRunner.run(executable, prefix + ["init", "--config", configPath])
             guard initialised.status == 0 else { throw FleetError("init \(id) failed: \(initialised.stderr)") }
             let agent = ChildProcess(
-                executable: executable, arguments: prefix + ["agent", "run", "--config", configPath],
+                executable: executable, arguments: prefix + ["agent", "run", "--config", configPath], environment: agentEnvironment[id] ?? [:],
                 logPath: directory.file("\(id).log"))
             dealers[id] = Dealer(
                 id: id, dmsPath: dmsPath, dms: dms, writer: try DMSWriter(path: dmsPath, dealer: id, seed: seed &+ UInt64(index)), configPath: configPath, agent: agent)
