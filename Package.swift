@@ -156,6 +156,15 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // Crash, restart, clock and disk-full scenarios with real processes and files.
+        // Counts grow with DEALERSYNC_CHAOS_SCALE (scripts/chaos).
+        .testTarget(
+            name: "ReliabilityTests",
+            dependencies: [
+                "SyncAgent", "SyncCapture", "HQServer", "SyncTestSupport", "SyncDemo",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
         .testTarget(
             name: "ShimTests",
             dependencies: ["CZlib", "CCurl"]),

@@ -5,7 +5,8 @@
 set -euo pipefail
 
 # iproute2 and iptables: the network-fault tests build namespaces, shape links and drop packets.
-packages=(libsqlite3-dev libcurl4-openssl-dev zlib1g-dev pkg-config sqlite3 iproute2 iptables)
+# faketime: the reliability tests run an agent with its clock a day off.
+packages=(libsqlite3-dev libcurl4-openssl-dev zlib1g-dev pkg-config sqlite3 iproute2 iptables faketime)
 
 missing=()
 for pkg in "${packages[@]}"; do

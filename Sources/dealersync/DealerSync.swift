@@ -13,9 +13,10 @@ struct DealerSync: AsyncParsableCommand {
                         `status` shows how it is going (agent running or not),
                         `conflicts` reviews merge decisions, `resync` repairs missed capture.
             At HQ:      `hq serve` runs the service; `hq add-dealer` issues ids and tokens.
+            Compare:    `digest` prints a digest of synced rows, equal at a converged store and HQ.
             """,
         version: DealerSyncVersion.current,
-        subcommands: [Init.self, Status.self, Agent.self, Conflicts.self, Resync.self, HQCommand.self, DemoCommand.self])
+        subcommands: [Init.self, Status.self, Agent.self, Conflicts.self, Resync.self, HQCommand.self, DigestCommand.self, DemoCommand.self])
 }
 
 enum DealerSyncVersion {

@@ -46,6 +46,11 @@ public final class SyncCycle: Sendable {
         for problem in try database.refreshCapture() {
             logger.warning("synced table unavailable", metadata: ["table": "\(problem.table)", "hint": "\(problem.hint)"])
         }
+        // A new store's PC clock may be a day off: pull first (which measures the offset to
+        // HQ before it applies anything) so that the first stamps are already corrected.
+        if try !database.hasMeasuredClockOffset() {
+            try await pull(&report)
+        }
         // Stamp everything pending into bounded batches (each its own short transaction).
         var stampRounds = 0
         while stampRounds < settings.maxExchangesPerCycle {

@@ -149,7 +149,17 @@ extension DealerDatabase {
     }
 
     /// Sets the HLC's correction from the offset measured against HQ (HQ's clock minus ours).
-    public func recordClockOffset(millis: Int64) throws {
-        try write { db in try SyncTables.setMeta(db, "hlc_offset", millis) }
+    public func recordClockOffset(millis: Int64, at date: Date = Date()) throws {
+        try write { db in
+            try SyncTables.setMeta(db, "hlc_offset", millis)
+            try SyncTables.setMeta(db, "hlc_offset_measured_at", Int64(date.timeIntervalSince1970 * 1000))
+        }
+    }
+
+    /// Whether the offset to HQ's clock has ever been measured. Until it has, local changes
+    /// must not be stamped: a reading from a clock a day ahead would stay in the HLC (which
+    /// never goes back) and in the rows, and HQ refuses rows from the future.
+    public func hasMeasuredClockOffset() throws -> Bool {
+        try read { db in try SyncTables.meta(db, "hlc_offset_measured_at").flatMap(Int64.fromDatabaseValue) != nil }
     }
 }
