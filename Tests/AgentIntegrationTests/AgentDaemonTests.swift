@@ -82,6 +82,11 @@ struct AgentDaemonTests {
             let agent = try ChildProcess(binary, ["agent", "run", "--config", config])
             defer { agent.kill() }
 
+            // The token reaches the agent through a file: never its argv or environment.
+            for file in ["cmdline", "environ"] {
+                let text = (try? String(contentsOfFile: "/proc/\(agent.pid)/\(file)", encoding: .utf8)) ?? ""
+                #expect(!text.isEmpty && !text.contains(network.tokens["DLR-A"]!), "/proc/pid/\(file)")
+            }
             let database = network.databases["DLR-A"]!
             let rows = try database.allVersions().count
             try await Self.waitUntil("the first sync") { try await network.store.count("rows") == rows }
@@ -144,6 +149,7 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     var stderr: String { lock.withLock { String(decoding: collected, as: UTF8.self) } }
+    var pid: Int32 { process.processIdentifier }
 
     func terminate() { if process.isRunning { process.terminate() } }
     func kill() { if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) } }
