@@ -27,7 +27,19 @@ public enum ProcessRunner {
         return nil
     }
 
-    public static func run(_ executable: URL, _ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
+    /// Runs the program on a thread of its own and suspends until it exits, so a long child
+    /// (the demo) never holds one of the few threads Swift concurrency shares between tests.
+    public static func run(_ executable: URL, _ arguments: [String], environment: [String: String] = [:]) async throws -> ProcessResult {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try runBlocking(executable, arguments, environment: environment) })
+            }
+        }
+    }
+
+    /// Runs a command that finishes at once (`mount`, `ip`, `tc`) on the calling thread, for
+    /// set-up code that cannot suspend. Anything that may take a while goes through `run`.
+    public static func runBlocking(_ executable: URL, _ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -37,12 +49,27 @@ public enum ProcessRunner {
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        // Read both pipes before waiting, so a chatty child never blocks on a full pipe.
+        // Drain stderr on another thread while reading stdout here: a child that fills one
+        // pipe must never wait for us to read the other.
+        let stderrData = LockedData()
+        let drained = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            stderrData.set(err.fileHandleForReading.readDataToEndOfFile())
+            drained.signal()
+        }
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        drained.wait()
         process.waitUntilExit()
         return ProcessResult(
             status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self))
+            stderr: String(decoding: stderrData.get(), as: UTF8.self))
     }
+}
+
+/// Data handed from one thread to another.
+private final class LockedData: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    func set(_ value: Data) { lock.withLock { data = value } }
+    func get() -> Data { lock.withLock { data } }
 }

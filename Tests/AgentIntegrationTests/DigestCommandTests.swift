@@ -12,8 +12,8 @@ import Testing
 struct DigestCommandTests {
     static let binary = ProcessRunner.dealersyncBinary
 
-    func digest(_ arguments: [String]) throws -> ProcessResult {
-        try ProcessRunner.run(try #require(Self.binary, "build first: swift build"), ["digest"] + arguments)
+    func digest(_ arguments: [String]) async throws -> ProcessResult {
+        try await ProcessRunner.run(try #require(Self.binary, "build first: swift build"), ["digest"] + arguments)
     }
 
     func decoded(_ result: ProcessResult) throws -> (digest: String, rows: Int) {
@@ -33,33 +33,33 @@ struct DigestCommandTests {
         var total = 0
         for dealer in ["DLR-A", "DLR-B"] {
             let dms = network.stores[dealer]!
-            let store = try decoded(try digest(["--database", dms.path, "--schema", schemaFile, "--json"]))
-            let hq = try decoded(try digest(["--hq-store", network.config.storePath, "--schema", schemaFile, "--dealer", dealer, "--json"]))
+            let store = try decoded(try await digest(["--database", dms.path, "--schema", schemaFile, "--json"]))
+            let hq = try decoded(try await digest(["--hq-store", network.config.storePath, "--schema", schemaFile, "--dealer", dealer, "--json"]))
             #expect(store.digest == hq.digest, "\(dealer): store and HQ differ")
             let dmsRows = try ["customers", "vehicles", "leads", "service_orders", "service_lines"].reduce(0) {
                 $0 + (try dms.count("SELECT count(*) FROM \($1)"))
             }
             #expect(store.rows == dmsRows, "every DMS row is covered")
             #expect(hq.rows == store.rows)
-            let own = try digest(["--database", dms.path, "--schema", schemaFile, "--dealer", dealer])
+            let own = try await digest(["--database", dms.path, "--schema", schemaFile, "--dealer", dealer])
             #expect(own.status == 0 && own.stdout.contains("digest: \(store.digest)") && own.stdout.contains("rows:   \(store.rows)"))
             print("digest \(dealer): \(store.rows) rows, store = HQ \(store.digest.prefix(16))")
             total += store.rows
         }
-        let all = try decoded(try digest(["--hq-store", network.config.storePath, "--schema", schemaFile, "--json"]))
+        let all = try decoded(try await digest(["--hq-store", network.config.storePath, "--schema", schemaFile, "--json"]))
         #expect(all.rows == total, "HQ holds exactly the rows of both stores (no row routed twice here)")
 
         // An edit not yet synced: the store's digest moves, HQ's does not.
         let dms = network.stores["DLR-A"]!
-        let before = try decoded(try digest(["--database", dms.path, "--schema", schemaFile, "--json"]))
+        let before = try decoded(try await digest(["--database", dms.path, "--schema", schemaFile, "--json"]))
         try dms.execute("UPDATE vehicles SET color = 'changed' WHERE rowid = (SELECT min(rowid) FROM vehicles)")
-        let after = try decoded(try digest(["--database", dms.path, "--schema", schemaFile, "--json"]))
-        let hq = try decoded(try digest(["--hq-store", network.config.storePath, "--schema", schemaFile, "--dealer", "DLR-A", "--json"]))
+        let after = try decoded(try await digest(["--database", dms.path, "--schema", schemaFile, "--json"]))
+        let hq = try decoded(try await digest(["--hq-store", network.config.storePath, "--schema", schemaFile, "--dealer", "DLR-A", "--json"]))
         #expect(after.digest != before.digest && hq.digest == before.digest && after.rows == before.rows)
     }
 
     @Test("errors name the file and what to try", .enabled(if: binary != nil))
-    func errors() throws {
+    func errors() async throws {
         let directory = TemporaryDirectory("digest-cli")
         let schemaFile = directory.file("schema.yaml")
         try DealerSchema.syncSchemaYAML.write(toFile: schemaFile, atomically: true, encoding: .utf8)
@@ -71,15 +71,15 @@ struct DigestCommandTests {
             (["--hq-store", schemaFile], "no sync schema given"),
         ]
         for (arguments, expected) in cases {
-            let result = try digest(arguments)
+            let result = try await digest(arguments)
             #expect(result.status != 0)
             #expect(result.stderr.contains(expected), "\(arguments): \(result.stderr)")
             #expect(result.stderr.contains("Try: "))
         }
         let dms = try TestDMS(schemaSQL: DealerSchema.dmsSQL, label: "digest-uninit")
-        let uninitialised = try digest(["--database", dms.path, "--schema", schemaFile])
+        let uninitialised = try await digest(["--database", dms.path, "--schema", schemaFile])
         #expect(uninitialised.status != 0 && uninitialised.stderr.contains("not set up in \(dms.path)"))
-        let help = try digest(["--help"])
+        let help = try await digest(["--help"])
         #expect(help.stdout.contains("--hq-store") && help.stdout.contains("Examples:"))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SyncTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -81,19 +82,11 @@ final class NetNamespace: Sendable {
 
     @discardableResult
     static func run(_ executable: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw TestSetupError("\(executable) \(arguments.joined(separator: " ")) failed: \(text)")
+        let result = try ProcessRunner.runBlocking(URL(fileURLWithPath: executable), arguments)
+        guard result.status == 0 else {
+            throw TestSetupError("\(executable) \(arguments.joined(separator: " ")) failed: \(result.stderr)")
         }
-        return text
+        return result.stdout
     }
 }
 

@@ -5,14 +5,14 @@ import SyncTestSupport
 /// Runs the built `dealersync` binary as a user would, checking output and exit codes.
 @Suite("dealersync command line")
 struct InitCommandTests {
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
+    static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> ProcessResult {
         let binary = try #require(ProcessRunner.dealersyncBinary, "build first: swift build")
-        return try ProcessRunner.run(binary, arguments, environment: environment)
+        return try await ProcessRunner.run(binary, arguments, environment: environment)
     }
 
     @Test("--help lists every command, each with a line that says what it is for")
-    func help() throws {
-        let help = try Self.run(["--help"])
+    func help() async throws {
+        let help = try await Self.run(["--help"])
         #expect(help.status == 0)
         for command in ["init", "status", "agent", "conflicts", "resync", "hq", "demo"] {
             #expect(help.stdout.contains("  \(command) "), "\(command) is not listed")
@@ -20,10 +20,10 @@ struct InitCommandTests {
     }
 
     @Test("init sets up a store, is safe to re-run, explains bad input, and --remove undoes it")
-    func initRoundTrip() throws {
+    func initRoundTrip() async throws {
         let directory = TemporaryDirectory("init-cli")
         let dms = directory.file("dms.sqlite")
-        let sqlite = try ProcessRunner.run(
+        let sqlite = try await ProcessRunner.run(
             URL(fileURLWithPath: "/usr/bin/sqlite3"),
             [dms, "CREATE TABLE customers (id TEXT PRIMARY KEY, name TEXT); INSERT INTO customers VALUES ('c1', '张三'); CREATE TABLE audit (id INTEGER PRIMARY KEY, note TEXT);"])
         #expect(sqlite.status == 0)
@@ -32,37 +32,37 @@ struct InitCommandTests {
         let config = directory.file("agent.yaml")
         try "node_id: DLR-9\ndatabase: \(dms)\nschema_file: \(schema)\n".write(toFile: config, atomically: true, encoding: .utf8)
 
-        let refused = try Self.run(["init", "--config", config])
+        let refused = try await Self.run(["init", "--config", config])
         #expect(refused.status != 0)
         #expect(refused.stderr.contains("Error: table 'audit'") && refused.stderr.contains("Try: set direction: up"))
 
         try "version: 1\ntables:\n  - name: customers\n    direction: both\n  - name: audit\n    direction: up\n".write(toFile: schema, atomically: true, encoding: .utf8)
-        let first = try Self.run(["init", "--config", config])
+        let first = try await Self.run(["init", "--config", config])
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout.contains("Initialised node DLR-9") && first.stdout.contains("1 existing rows"))
-        let second = try Self.run(["init", "--config", config])
+        let second = try await Self.run(["init", "--config", config])
         #expect(second.status == 0 && second.stdout.contains("Checked node DLR-9") && second.stdout.contains(" 0 existing rows"))
 
-        let env = try Self.run(["init", "--config", config, "--check"], environment: ["DEALERSYNC_NODE_ID": "DLR-10"])
+        let env = try await Self.run(["init", "--config", config, "--check"], environment: ["DEALERSYNC_NODE_ID": "DLR-10"])
         #expect(env.status == 0, "environment overrides the file; --check changes nothing")
 
-        let missing = try Self.run(["init", "--config", directory.file("nope.yaml")])
+        let missing = try await Self.run(["init", "--config", directory.file("nope.yaml")])
         #expect(missing.status != 0 && missing.stderr.contains("does not exist") && missing.stderr.contains("Try:"))
 
-        let healthy = try Self.run(["status", "--config", config])
+        let healthy = try await Self.run(["status", "--config", config])
         #expect(healthy.status == 0 && healthy.stdout.contains("health           healthy"), "\(healthy.stdout)")
-        let json = try Self.run(["status", "--config", config, "--json"])
+        let json = try await Self.run(["status", "--config", config, "--json"])
         #expect(json.status == 0 && json.stdout.contains("\"pendingChanges\" : 1"))
 
-        let removed = try Self.run(["init", "--config", config, "--remove"])
+        let removed = try await Self.run(["init", "--config", config, "--remove"])
         #expect(removed.status == 0 && removed.stdout.contains("as it was before init"))
-        let broken = try Self.run(["status", "--config", config])
+        let broken = try await Self.run(["status", "--config", config])
         #expect(broken.status == 2 && broken.stdout.contains("not set up"))
     }
 
     @Test("the demo runs HQ and three stores, and ends converged with exit status 0")
-    func demo() throws {
-        let result = try Self.run(["demo", "--customers", "12"])
+    func demo() async throws {
+        let result = try await Self.run(["demo", "--customers", "12"])
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("Converged: every store matches HQ."))
         #expect(result.stdout.contains("arrived there, not at DLR-SH01"))

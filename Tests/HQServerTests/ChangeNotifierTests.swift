@@ -10,7 +10,8 @@ struct ChangeNotifierTests {
         await notifier.notify()  // commits after the query, before the wait
         let started = ContinuousClock.now
         await notifier.wait(since: seen, timeout: .seconds(60))
-        #expect(ContinuousClock.now - started < .seconds(10))
+        // Far below the 60 s timeout: woken, not timed out (a busy machine may be slow).
+        #expect(ContinuousClock.now - started < .seconds(30))
     }
 
     @Test("a waiter is woken by notify, and a wait with nothing new ends at its timeout")
@@ -25,6 +26,6 @@ struct ChangeNotifierTests {
             await group.waitForAll()
         }
         #expect(await notifier.generation == seen + 1)
-        #expect(ContinuousClock.now - started < .seconds(10), "the waiter was woken, not timed out")
+        #expect(ContinuousClock.now - started < .seconds(30), "the waiter was woken, not timed out (60 s)")
     }
 }

@@ -18,12 +18,12 @@ struct ClockSkewTests {
         // The `faketime` wrapper (LD_PRELOAD by hand loses the Swift program's arguments).
         // Only the wall clock is off on a misset PC; timers and timeouts run normally.
         let skewed = [Self.faketime!, "--exclude-monotonic", "-f", offset]
-        let fleet = try ProcessFleet(dealers: ["DLR-A", "DLR-B"], seed: 1, agentWrapper: ["DLR-A": skewed])
+        let fleet = try await ProcessFleet(dealers: ["DLR-A", "DLR-B"], seed: 1, agentWrapper: ["DLR-A": skewed])
         defer { fleet.stopAll() }
         try await fleet.startHQ()
-        func once(_ id: String) throws {
+        func once(_ id: String) async throws {
             let (executable, prefix) = ProcessFleet.wrapped(fleet.binary, id == "DLR-A" ? skewed : nil)
-            let result = try ProcessRunner.run(executable, prefix + ["agent", "once", "--config", fleet.dealers[id]!.configPath])
+            let result = try await ProcessRunner.run(executable, prefix + ["agent", "once", "--config", fleet.dealers[id]!.configPath])
             #expect(result.status == 0, "agent once \(id): \(result.stderr)")
         }
         func edit(_ id: String, _ value: String) async throws {
@@ -35,20 +35,20 @@ struct ClockSkewTests {
         try await fleet.dealers["DLR-B"]!.writer.queue.write { db in
             try db.execute(sql: "INSERT INTO customers (id, name, home_dealer, remarks) VALUES ('SHARED', 'Shared customer', 'DLR-A', 'start')")
         }
-        try once("DLR-B")
-        try once("DLR-A")
+        try await once("DLR-B")
+        try await once("DLR-A")
         #expect(try fleet.dealers["DLR-A"]!.writer.count("customers") == 1)
 
         // Two concurrent edits of the same column; the one stamped later in real time must win.
         let (first, second) = expectedSkew > 0 ? ("DLR-A", "DLR-B") : ("DLR-B", "DLR-A")
         try await edit(first, "written first by \(first)")
-        try once(first)
+        try await once(first)
         // Real time passes between the two writes (well over HLC resolution and any skew error).
         try await Task.sleep(for: .milliseconds(1_500))
         try await edit(second, "written last by \(second)")
-        try once(second)
-        try once(first)
-        try once(second)
+        try await once(second)
+        try await once(first)
+        try await once(second)
 
         var shown: [String] = []
         for id in fleet.ids {
@@ -60,13 +60,13 @@ struct ClockSkewTests {
         #expect(winner?.hasPrefix(second) == true, "\(offset): HQ's conflict log names \(second) as winner, got \(winner ?? "no conflict")")
         #expect(try fleet.hqCount("SELECT count(*) FROM dead_letters") == 0, "nothing refused as from the future")
 
-        let status = try ProcessRunner.run(fleet.binary, ["hq", "status", "--json", "--store", fleet.hqStorePath])
+        let status = try await ProcessRunner.run(fleet.binary, ["hq", "status", "--json", "--store", fleet.hqStorePath])
         let fleetStatus = try JSONDecoder().decode(FleetStatus.self, from: Data(status.stdout.utf8))
         let skew = try #require(fleetStatus.dealers.first { $0.id == "DLR-A" }?.clockSkewMillis)
         let correct = try #require(fleetStatus.dealers.first { $0.id == "DLR-B" }?.clockSkewMillis)
         #expect(abs(skew - expectedSkew) < 60_000, "\(offset): hq status shows DLR-A's skew, got \(skew) ms")
         #expect(abs(correct) < 5_000)
-        let table = try ProcessRunner.run(fleet.binary, ["hq", "status", "--store", fleet.hqStorePath])
+        let table = try await ProcessRunner.run(fleet.binary, ["hq", "status", "--store", fleet.hqStorePath])
         #expect(table.stdout.contains("SKEW"))
         for id in fleet.ids {
             let pair = try await fleet.digests(id)

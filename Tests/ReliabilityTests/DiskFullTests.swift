@@ -22,7 +22,7 @@ struct DiskFullTests {
         let mountPoint = TemporaryDirectory("hq-tmpfs")
         try Tmpfs.mount(mountPoint.path, megabytes: 1)
         defer { Tmpfs.unmount(mountPoint.path) }
-        let fleet = try ProcessFleet(dealers: ["DLR-A"], seed: 7, hqStorePath: mountPoint.file("hq.sqlite"), batchRows: 100)
+        let fleet = try await ProcessFleet(dealers: ["DLR-A"], seed: 7, hqStorePath: mountPoint.file("hq.sqlite"), batchRows: 100)
         defer { fleet.stopAll() }
         try await fleet.startHQ()
         try fleet.startAgents()
@@ -67,7 +67,7 @@ struct DiskFullTests {
         let mountPoint = TemporaryDirectory("dms-tmpfs")
         try Tmpfs.mount(mountPoint.path, megabytes: 2)
         defer { Tmpfs.unmount(mountPoint.path) }
-        let fleet = try ProcessFleet(dealers: ["DLR-A"], seed: 8, dmsPaths: ["DLR-A": mountPoint.file("dms.sqlite")], batchRows: 100)
+        let fleet = try await ProcessFleet(dealers: ["DLR-A"], seed: 8, dmsPaths: ["DLR-A": mountPoint.file("dms.sqlite")], batchRows: 100)
         defer { fleet.stopAll() }
         try await fleet.startHQ()
         let dealer = fleet.dealers["DLR-A"]!
@@ -102,17 +102,17 @@ struct DiskFullTests {
 /// Small tmpfs mounts for the disk-full scenarios.
 enum Tmpfs {
     static func mount(_ path: String, megabytes: Int) throws {
-        let result = try ProcessRunner.run(URL(fileURLWithPath: "/bin/mount"), ["-t", "tmpfs", "-o", "size=\(megabytes)m", "tmpfs", path])
+        let result = try ProcessRunner.runBlocking(URL(fileURLWithPath: "/bin/mount"), ["-t", "tmpfs", "-o", "size=\(megabytes)m", "tmpfs", path])
         guard result.status == 0 else { throw FleetError("mount tmpfs at \(path): \(result.stderr)") }
     }
 
     static func resize(_ path: String, megabytes: Int) throws {
-        let result = try ProcessRunner.run(URL(fileURLWithPath: "/bin/mount"), ["-o", "remount,size=\(megabytes)m", path])
+        let result = try ProcessRunner.runBlocking(URL(fileURLWithPath: "/bin/mount"), ["-o", "remount,size=\(megabytes)m", path])
         guard result.status == 0 else { throw FleetError("remount tmpfs at \(path): \(result.stderr)") }
     }
 
     static func unmount(_ path: String) {
-        _ = try? ProcessRunner.run(URL(fileURLWithPath: "/bin/umount"), ["-l", path])
+        _ = try? ProcessRunner.runBlocking(URL(fileURLWithPath: "/bin/umount"), ["-l", path])
     }
 
     /// Writes zeros to `path` until the file system is full; returns the bytes written.

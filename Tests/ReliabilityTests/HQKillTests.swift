@@ -11,7 +11,7 @@ struct HQKillTests {
         let kills = ChaosScale.count(10)
         let seed = ChaosScale.seed()
         var random = SplitMix(seed: seed)
-        let fleet = try ProcessFleet(dealers: ["DLR-A", "DLR-B"], seed: seed)
+        let fleet = try await ProcessFleet(dealers: ["DLR-A", "DLR-B"], seed: seed)
         defer { fleet.stopAll() }
         let started = Date()
         try fleet.startAgents()

@@ -35,11 +35,11 @@ struct IOErrorTests {
         """
 
     /// Builds the shim in `directory`; returns the environment that loads it and the flag path.
-    static func shim(in directory: TemporaryDirectory) throws -> (environment: [String: String], flag: String) {
+    static func shim(in directory: TemporaryDirectory) async throws -> (environment: [String: String], flag: String) {
         let source = directory.file("failfsync.c")
         let library = directory.file("failfsync.so")
         try shimSource.write(toFile: source, atomically: true, encoding: .utf8)
-        let built = try ProcessRunner.run(URL(fileURLWithPath: compiler!), ["-shared", "-fPIC", "-o", library, source, "-ldl"])
+        let built = try await ProcessRunner.run(URL(fileURLWithPath: compiler!), ["-shared", "-fPIC", "-o", library, source, "-ldl"])
         guard built.status == 0 else { throw FleetError("cannot build the fsync shim: \(built.stderr)") }
         let flag = directory.file("fail-fsync")
         return (["LD_PRELOAD": library, "FAIL_FSYNC_FLAG": flag], flag)
@@ -49,8 +49,8 @@ struct IOErrorTests {
         .enabled(if: compiler != nil && ProcessRunner.dealersyncBinary != nil, "needs a C compiler (cc) for the fsync shim"))
     func hqFsyncFails() async throws {
         let shimDirectory = TemporaryDirectory("fsync-shim")
-        let (environment, flag) = try Self.shim(in: shimDirectory)
-        let fleet = try ProcessFleet(dealers: ["DLR-A"], seed: 11, hqEnvironment: environment, batchRows: 50)
+        let (environment, flag) = try await Self.shim(in: shimDirectory)
+        let fleet = try await ProcessFleet(dealers: ["DLR-A"], seed: 11, hqEnvironment: environment, batchRows: 50)
         defer { fleet.stopAll() }
         try await fleet.startHQ()
         try fleet.startAgents()
@@ -87,8 +87,8 @@ struct IOErrorTests {
         .enabled(if: compiler != nil && ProcessRunner.dealersyncBinary != nil, "needs a C compiler (cc) for the fsync shim"))
     func agentFsyncFails() async throws {
         let shimDirectory = TemporaryDirectory("fsync-shim")
-        let (environment, flag) = try Self.shim(in: shimDirectory)
-        let fleet = try ProcessFleet(dealers: ["DLR-A"], seed: 12, agentEnvironment: ["DLR-A": environment], batchRows: 50)
+        let (environment, flag) = try await Self.shim(in: shimDirectory)
+        let fleet = try await ProcessFleet(dealers: ["DLR-A"], seed: 12, agentEnvironment: ["DLR-A": environment], batchRows: 50)
         defer { fleet.stopAll() }
         try await fleet.startHQ()
         try fleet.startAgents()

@@ -10,7 +10,7 @@ struct OfflineWeekTests {
     @Test("50k changes queued while HQ is down, reconnect, caught up", .enabled(if: ProcessRunner.dealersyncBinary != nil))
     func weekOffline() async throws {
         let changes = Int(ProcessInfo.processInfo.environment["DEALERSYNC_OFFLINE_CHANGES"] ?? "") ?? 50_000
-        let fleet = try ProcessFleet(dealers: ["DLR-A"], seed: ChaosScale.seed(), batchRows: 5_000, pollMillis: 1_000)
+        let fleet = try await ProcessFleet(dealers: ["DLR-A"], seed: ChaosScale.seed(), batchRows: 5_000, pollMillis: 1_000)
         defer { fleet.stopAll() }
         let dealer = fleet.dealers["DLR-A"]!
         // The agent runs while HQ is unreachable: it stamps and queues, and keeps retrying.

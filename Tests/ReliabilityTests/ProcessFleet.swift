@@ -48,7 +48,7 @@ final class ProcessFleet: @unchecked Sendable {
         dealers ids: [String], seed: UInt64, hqStorePath: String? = nil, dmsPaths: [String: String] = [:], agentWrapper: [String: [String]] = [:],
         hqEnvironment: [String: String] = [:], agentEnvironment: [String: [String: String]] = [:],
         batchRows: Int = 20, pollMillis: Int = 300
-    ) throws {
+    ) async throws {
         binary = try ProcessRunner.dealersyncBinary.orThrow("build first: swift build --build-tests")
         schemaFile = directory.file("schema.yaml")
         try DealerSchema.syncSchemaYAML.write(toFile: schemaFile, atomically: true, encoding: .utf8)
@@ -66,7 +66,7 @@ final class ProcessFleet: @unchecked Sendable {
         hq = ChildProcess(
             executable: binary, arguments: ["hq", "serve", "--config", hqConfigPath], environment: hqEnvironment, logPath: directory.file("hq.log"))
         for (index, id) in ids.enumerated() {
-            let added = try ProcessRunner.run(binary, ["hq", "add-dealer", id, "--store", self.hqStorePath])
+            let added = try await ProcessRunner.run(binary, ["hq", "add-dealer", id, "--store", self.hqStorePath])
             guard added.status == 0, let token = added.stdout.split(separator: "\n").first(where: { $0.hasPrefix("token: ") })?.dropFirst(7) else {
                 throw FleetError("hq add-dealer \(id) failed: \(added.stderr)")
             }
@@ -75,7 +75,7 @@ final class ProcessFleet: @unchecked Sendable {
             var dms: TestDMS?
             let dmsPath: String
             if let path = dmsPaths[id] {
-                try DatabaseQueue(path: path).write { db in try db.execute(sql: DealerSchema.dmsSQL) }
+                try await DatabaseQueue(path: path).write { db in try db.execute(sql: DealerSchema.dmsSQL) }
                 dmsPath = path
             } else {
                 dms = try TestDMS(schemaSQL: DealerSchema.dmsSQL, label: "chaos-\(id)")
@@ -97,7 +97,7 @@ final class ProcessFleet: @unchecked Sendable {
                   pull_page_rows: \(batchRows)
                 """.write(toFile: configPath, atomically: true, encoding: .utf8)
             let (executable, prefix) = Self.wrapped(binary, agentWrapper[id])
-            let initialised = try ProcessRunner.run(executable, prefix + ["init", "--config", configPath])
+            let initialised = try await ProcessRunner.run(executable, prefix + ["init", "--config", configPath])
             guard initialised.status == 0 else { throw FleetError("init \(id) failed: \(initialised.stderr)") }
             let agent = ChildProcess(
                 executable: executable, arguments: prefix + ["agent", "run", "--config", configPath], environment: agentEnvironment[id] ?? [:],

@@ -86,7 +86,7 @@ struct CaptureTests {
     }
 
     @Test("INSERT OR REPLACE, UPSERT, ON DELETE CASCADE and the DMS's own triggers are captured")
-    func dmsWriteForms() throws {
+    func dmsWriteForms() async throws {
         let (dms, database) = try Fixtures.installed()
         try dms.execute("INSERT INTO customers (id, name) VALUES ('c1', 'a')")
         try dms.execute("INSERT INTO customers (id, name) VALUES ('c3', 'z')")
@@ -113,10 +113,10 @@ struct CaptureTests {
     }
 
     @Test("writes from the sqlite3 shell and from Python fire the capture triggers")
-    func otherWriters() throws {
+    func otherWriters() async throws {
         let (dms, database) = try Fixtures.installed()
-        try run("/usr/bin/sqlite3", [dms.path, "INSERT INTO customers (id, name) VALUES ('shell', '壳');"])
-        try run("/usr/bin/env", [
+        try await run("/usr/bin/sqlite3", [dms.path, "INSERT INTO customers (id, name) VALUES ('shell', '壳');"])
+        try await run("/usr/bin/env", [
             "python3", "-c",
             "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"INSERT INTO customers (id, name) VALUES ('py', '蟒')\"); c.commit()",
             dms.path,
@@ -125,8 +125,8 @@ struct CaptureTests {
         #expect(keys == [RowKey([.text("shell")]), RowKey([.text("py")])])
     }
 
-    func run(_ executable: String, _ arguments: [String]) throws {
-        let result = try ProcessRunner.run(URL(fileURLWithPath: executable), arguments)
+    func run(_ executable: String, _ arguments: [String]) async throws {
+        let result = try await ProcessRunner.run(URL(fileURLWithPath: executable), arguments)
         #expect(result.status == 0, "\(executable) \(arguments.first ?? "") failed: \(result.stderr)")
     }
 
