@@ -52,14 +52,17 @@ public struct AgentService: Service {
                 if report.moreWaiting { delayMillis = 0 }
             } catch {
                 let failure = error as? AgentError
-                let code = failure.map { "\($0.code)" } ?? "database"
+                let storage = CaptureError.storage(error, databasePath: cycle.database.settings.databasePath)
+                let code = failure.map { "\($0.code)" } ?? storage.map { "storage \($0.message)" } ?? "database"
+                let message = failure?.message ?? storage?.message ?? "\(error)"
+                let hint = failure?.hint ?? storage?.hint ?? "see the agent's log"
                 // One line per state change; repeats of the same failure stay quiet.
                 if code != lastErrorCode {
-                    logger.error("cycle failed", metadata: ["error": "\(failure?.message ?? "\(error)")", "hint": "\(failure?.hint ?? "")"])
+                    logger.error("cycle failed", metadata: ["error": "\(message)", "hint": "\(hint)"])
                     lastErrorCode = code
                 }
-                try? cycle.database.recordAgentError(failure?.message ?? "\(error)", hint: failure?.hint ?? "see the agent's log")
-                notifier.status("retrying: \(failure?.message ?? "\(error)")")
+                try? cycle.database.recordAgentError(message, hint: hint)
+                notifier.status("retrying: \(message)")
                 delayMillis = settings.retry.delayMillis(
                     attempt: failures, retryAfterSeconds: failure?.retryAfterSeconds, using: &generator)
                 failures += 1

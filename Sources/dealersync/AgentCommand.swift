@@ -97,6 +97,11 @@ extension DealerSync.Agent {
                 FileHandle.standardError.write(Data("Error: \(error.message)\nTry: \(error.hint)\n".utf8))
                 throw ExitCode(error.retryable ? 1 : 2)
             } catch {
+                if let storage = CaptureError.storage(error, databasePath: assembly.database.settings.databasePath) {
+                    // A full or failing disk: retry later, once space is freed or the disk fixed.
+                    FileHandle.standardError.write(Data("Error: \(storage.message)\nTry: \(storage.hint)\n".utf8))
+                    throw ExitCode(1)
+                }
                 FileHandle.standardError.write(Data("Error: \(error.userFacing.description)\n".utf8))
                 throw ExitCode(2)
             }

@@ -83,7 +83,7 @@ struct DiskFullTests {
         let filled = Tmpfs.fill(filler)
         let pendingBefore = try dealer.database().status().pendingChanges
         try dealer.agent.start()
-        let reported = try await waitUntil(seconds: 60) { dealer.agent.log().contains("disk is full") }
+        let reported = try await waitUntil(seconds: 60) { dealer.agent.log().contains("the disk holding the DMS database \(dealer.dmsPath) is full") }
         #expect(reported, "the agent's log says the disk is full:\n\(dealer.agent.log().suffix(2000))")
         #expect(dealer.agent.isRunning, "the agent keeps running and retrying")
         #expect(try await fleet.hqLiveRows("customers") == synced, "nothing new acknowledged")
