@@ -79,13 +79,13 @@ struct AgentDaemonTests {
                 sync:
                   poll_interval_millis: 600000
                 """.write(toFile: config, atomically: true, encoding: .utf8)
-            let agent = try ChildProcess(binary, ["agent", "run", "--config", config])
-            defer { agent.kill() }
+            let agent = ChildProcess(executable: binary, arguments: ["agent", "run", "--config", config], logPath: network.directory.file("agent.log"))
+            try agent.start()
+            defer { agent.kill9() }
 
             // The token reaches the agent through a file: never its argv or environment.
             for file in ["cmdline", "environ"] {
-                // /proc files report size 0: read them as a stream.
-                let text = (FileHandle(forReadingAtPath: "/proc/\(agent.pid)/\(file)")?.readDataToEndOfFile()).map { String(decoding: $0, as: UTF8.self) } ?? ""
+                let text = Self.procFile("/proc/\(agent.pid ?? 0)/\(file)")
                 #expect(!text.isEmpty && !text.contains(network.tokens["DLR-A"]!), "/proc/pid/\(file)")
             }
             let database = network.databases["DLR-A"]!
@@ -109,12 +109,26 @@ struct AgentDaemonTests {
             print("agent run: commit → HQ over \(latencies.count) commits: p50 \(Int(latencies[latencies.count / 2])) ms, max \(Int(latencies.last!)) ms (debug build, poll 10 min)")
 
             let stopped = Date()
-            agent.terminate()
-            let status = try await agent.exit(within: 10)
+            let status = await agent.stop(within: 10)
             print("agent run: SIGTERM → exit in \(Int(Date().timeIntervalSince(stopped) * 1000)) ms")
-            #expect(status == 0, "a graceful stop exits 0: \(agent.stderr)")
-            #expect(!agent.stderr.contains(network.tokens["DLR-A"]!) && !agent.stderr.contains("备注"), "no token, no customer value in the log")
+            #expect(status == 0, "a graceful stop within 10 s exits 0: \(agent.log())")
+            #expect(!agent.log().contains(network.tokens["DLR-A"]!) && !agent.log().contains("备注"), "no token, no customer value in the log")
         }
+    }
+
+    /// A /proc file: they report size 0, so Foundation's readers return nothing; read(2) them.
+    static func procFile(_ path: String) -> String {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return "" }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = read(fd, &buffer, buffer.count)
+            if count <= 0 { break }
+            bytes += buffer.prefix(count)
+        }
+        return String(decoding: bytes.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
     }
 
     /// Polls `condition` every 20 ms; fails the test after 90 s (the agent polls every 10 min here).
@@ -126,45 +140,5 @@ struct AgentDaemonTests {
         }
         Issue.record("\(what) did not happen within 90 s")
         throw CancellationError()
-    }
-}
-
-/// A child process with its stderr collected, for daemons that run until told to stop.
-final class ChildProcess: @unchecked Sendable {
-    private let process = Process()
-    private let errors = Pipe()
-    private let lock = NSLock()
-    private var collected = Data()
-
-    init(_ executable: URL, _ arguments: [String]) throws {
-        process.executableURL = executable
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = errors
-        errors.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            guard let self, !data.isEmpty else { return }
-            self.lock.withLock { self.collected.append(data) }
-        }
-        try process.run()
-    }
-
-    var stderr: String { lock.withLock { String(decoding: collected, as: UTF8.self) } }
-    var pid: Int32 { process.processIdentifier }
-
-    func terminate() { if process.isRunning { process.terminate() } }
-    func kill() { if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) } }
-
-    /// The exit status, or a failure when the process is still running after `seconds`.
-    func exit(within seconds: Double) async throws -> Int32 {
-        let deadline = Date().addingTimeInterval(seconds)
-        while process.isRunning {
-            guard Date() < deadline else {
-                Issue.record("still running \(seconds) s after SIGTERM")
-                return -1
-            }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return process.terminationStatus
     }
 }

@@ -103,9 +103,11 @@ struct NetworkFaultTests {
                   retry_cap_millis: 3000
                 """.write(toFile: config, atomically: true, encoding: .utf8)
             let command = [binary.path, "agent", "run", "--config", config]
-            let agent = try lab.map { try ChildProcess(URL(fileURLWithPath: "/usr/sbin/ip"), $0.command(command)) }
-                ?? ChildProcess(binary, Array(command.dropFirst()))
-            defer { agent.kill() }
+            let agent = ChildProcess(
+                executable: lab == nil ? binary : URL(fileURLWithPath: "/usr/sbin/ip"),
+                arguments: lab.map { $0.command(command) } ?? Array(command.dropFirst()), logPath: network.directory.file("agent.log"))
+            try agent.start()
+            defer { agent.kill9() }
 
             let store = network.stores["DLR-A"]!
             let customers = try store.rows("SELECT id FROM customers ORDER BY id").map { $0["id"] as String }
@@ -130,13 +132,12 @@ struct NetworkFaultTests {
             let hqRows = try await network.store.count("rows")
             let proxyNote = proxy.map { ", proxy cut \($0.counts.cuts) of \($0.counts.connections) connections" } ?? ""
             print("network \(label): \(rows) rows at HQ \(String(format: "%.1f", seconds)) s after the edits began\(proxyNote)")
-            #expect(converged, "\(label): store and HQ did not converge in 240 s; the agent said: \(agent.stderr.suffix(1_500))")
+            #expect(converged, "\(label): store and HQ did not converge in 240 s; the agent said: \(agent.log().suffix(1_500))")
             #expect(hqRows == rows, "\(label): HQ holds \(hqRows) rows for \(rows) store rows")
             if let proxy { #expect(proxy.counts.cuts == 5 && proxy.counts.connections > 5, "the proxy cut \(proxy.counts.cuts) of \(proxy.counts.connections)") }
 
-            agent.terminate()
-            #expect(try await agent.exit(within: 10) == 0, "\(label): \(agent.stderr)")
-            try Self.expectPrivateLog(agent.stderr, store: store, token: network.tokens["DLR-A"]!)
+            #expect(await agent.stop(within: 10) == 0, "\(label): \(agent.log().suffix(1_500))")
+            try Self.expectPrivateLog(agent.log(), store: store, token: network.tokens["DLR-A"]!)
         }
         await hq.triggerGracefulShutdown()
         _ = await serving.result

@@ -3,6 +3,7 @@ import GRDB
 import HQServer
 import SyncCapture
 import SyncCore
+import SyncDemo
 import SyncTestSupport
 
 /// HQ and dealer agents as real `dealersync` processes on loopback, each with its own files
@@ -54,7 +55,7 @@ final class ProcessFleet: @unchecked Sendable {
         try DealerSchema.syncSchemaYAML.write(toFile: schemaFile, atomically: true, encoding: .utf8)
         self.hqStorePath = hqStorePath ?? directory.file("hq.sqlite")
         hqConfigPath = directory.file("hq.yaml")
-        port = freeLoopbackPort()
+        port = try LoopbackPort.free()
         try """
             http:
               host: 127.0.0.1
