@@ -31,6 +31,9 @@ public struct AgentService: Service {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             var delayMillis = Int64(settings.pollIntervalMillis)
             var waitForChange = true
+            // Read before the cycle: a DMS commit that lands while the cycle runs must end
+            // the wait at once, not after a whole poll interval.
+            let versionBeforeCycle = try? cycle.database.dataVersion()
             do {
                 let report = try await cycle.run()
                 if lastErrorCode != nil {
@@ -62,16 +65,16 @@ public struct AgentService: Service {
                 waitForChange = false
             }
             notifier.watchdog()
-            await wait(millis: delayMillis, orUntilDMSCommits: waitForChange)
+            await wait(millis: delayMillis, orUntilDMSCommitsAfter: waitForChange ? versionBeforeCycle : nil)
         }
         notifier.stopping()
         logger.info("agent stopped")
     }
 
-    /// Sleeps up to `millis`, waking early when the DMS commits (data_version moves).
-    private func wait(millis: Int64, orUntilDMSCommits watch: Bool) async {
+    /// Sleeps up to `millis`, waking early when the DMS has committed since `start` (its
+    /// data_version moved); nil waits the whole time.
+    private func wait(millis: Int64, orUntilDMSCommitsAfter start: Int64?) async {
         guard millis > 0 else { return }
-        let start = try? cycle.database.dataVersion()
         let deadline = ContinuousClock.now + .milliseconds(millis)
         while ContinuousClock.now < deadline && !Task.isShuttingDownGracefully && !Task.isCancelled {
             let remaining = (deadline - ContinuousClock.now).components
@@ -80,7 +83,7 @@ public struct AgentService: Service {
             do {
                 try await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(step)) }
             } catch { return }
-            if watch, let start, let now = try? cycle.database.dataVersion(), now != start { return }
+            if let start, let now = try? cycle.database.dataVersion(), now != start { return }
         }
     }
 }
