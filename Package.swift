@@ -107,9 +107,12 @@ let package = Package(
         .executableTarget(
             name: "dealersync-bench",
             dependencies: [
-                "SyncCore", "SyncCapture", "SyncTestSupport", "DealershipData",
+                "SyncCore", "SyncCapture", "SyncAgent", "HQServer", "SyncTestSupport", "DealershipData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
 
         // Test helpers: temporary directories and databases, fixtures.

@@ -5,8 +5,8 @@ import Glibc
 /// A free TCP port on 127.0.0.1, found by letting the kernel pick one for a socket that is
 /// then closed. The demo's HQ listens there; a race with another program is possible but
 /// harmless (the demo then fails to start HQ and says so).
-enum LoopbackPort {
-    static func free() throws -> Int {
+public enum LoopbackPort {
+    public static func free() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw DemoError("cannot open a socket to find a free port", hint: "check the machine's socket limits") }
         defer { close(fd) }

@@ -6,19 +6,19 @@ import Foundation
 /// Every figure is measured next to its baseline in the same run (this machine is shared
 /// and noisy), and printed with the goal it is held to.
 @main
-struct BenchCommand: ParsableCommand {
+struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dealersync-bench",
         abstract: "Measure dealersync against its baselines and goals.",
         discussion: """
-            Scenarios: capture, metadata (default: all).
+            Scenarios: capture, metadata, latency (default: all).
             Run in release mode for real figures:
-              swift run -c release dealersync-bench capture metadata
+              swift run -c release dealersync-bench capture latency
             --quick runs small sizes, to check that every scenario works (the tests do this).
             """)
 
     enum Scenario: String, CaseIterable, ExpressibleByArgument {
-        case capture, metadata
+        case capture, metadata, latency
     }
 
     @Argument(help: "Scenarios to run.")
@@ -30,13 +30,14 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Also write the figures as JSON to this file.")
     var json: String?
 
-    func run() throws {
+    func run() async throws {
         var figures: [Figure] = []
         for scenario in scenarios {
             FileHandle.standardError.write(Data("running \(scenario.rawValue)\(quick ? " (quick)" : "")…\n".utf8))
             switch scenario {
             case .capture: figures += try CaptureScenario.run(quick: quick)
             case .metadata: figures += try MetadataScenario.run(quick: quick)
+            case .latency: figures += try await LatencyScenario.run(quick: quick)
             }
         }
         print(Self.table(figures))
