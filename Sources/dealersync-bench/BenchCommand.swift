@@ -11,14 +11,14 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "dealersync-bench",
         abstract: "Measure dealersync against its baselines and goals.",
         discussion: """
-            Scenarios: capture, metadata, latency (default: all).
+            Scenarios: capture, metadata, latency, push, apply (default: all).
             Run in release mode for real figures:
               swift run -c release dealersync-bench capture latency
             --quick runs small sizes, to check that every scenario works (the tests do this).
             """)
 
     enum Scenario: String, CaseIterable, ExpressibleByArgument {
-        case capture, metadata, latency
+        case capture, metadata, latency, push, apply
     }
 
     @Argument(help: "Scenarios to run.")
@@ -38,6 +38,8 @@ struct BenchCommand: AsyncParsableCommand {
             case .capture: figures += try CaptureScenario.run(quick: quick)
             case .metadata: figures += try MetadataScenario.run(quick: quick)
             case .latency: figures += try await LatencyScenario.run(quick: quick)
+            case .push: figures += try await PushScenario.run(quick: quick)
+            case .apply: figures += try await ApplyScenario.run(quick: quick)
             }
         }
         print(Self.table(figures))
