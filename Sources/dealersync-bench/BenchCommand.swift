@@ -11,14 +11,14 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "dealersync-bench",
         abstract: "Measure dealersync against its baselines and goals.",
         discussion: """
-            Scenarios: capture, metadata, latency, push, apply (default: all).
+            Scenarios: capture, metadata, latency, push, apply, wire (default: all).
             Run in release mode for real figures:
               swift run -c release dealersync-bench capture latency
             --quick runs small sizes, to check that every scenario works (the tests do this).
             """)
 
     enum Scenario: String, CaseIterable, ExpressibleByArgument {
-        case capture, metadata, latency, push, apply
+        case capture, metadata, latency, push, apply, wire
     }
 
     @Argument(help: "Scenarios to run.")
@@ -40,6 +40,7 @@ struct BenchCommand: AsyncParsableCommand {
             case .latency: figures += try await LatencyScenario.run(quick: quick)
             case .push: figures += try await PushScenario.run(quick: quick)
             case .apply: figures += try await ApplyScenario.run(quick: quick)
+            case .wire: figures += try WireScenario.run(quick: quick)
             }
         }
         print(Self.table(figures))
