@@ -11,14 +11,14 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "dealersync-bench",
         abstract: "Measure dealersync against its baselines and goals.",
         discussion: """
-            Scenarios: capture, metadata, latency, push, apply, wire (default: all).
+            Scenarios: capture, metadata, push, apply, wire, latency, initial-load, fleet, idle, status (default: all).
             Run in release mode for real figures:
               swift run -c release dealersync-bench capture latency
             --quick runs small sizes, to check that every scenario works (the tests do this).
             """)
 
     enum Scenario: String, CaseIterable, ExpressibleByArgument {
-        case capture, metadata, latency, push, apply, wire
+        case capture, metadata, push, apply, wire, latency, initialLoad = "initial-load", fleet, idle, status
     }
 
     @Argument(help: "Scenarios to run.")
@@ -30,7 +30,15 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Also write the figures as JSON to this file.")
     var json: String?
 
+    /// The fleet scenario's HQ process: this binary again, serving the given store.
+    @Option(help: .hidden)
+    var serveHQ: String?
+
+    @Option(help: .hidden)
+    var port: Int = 0
+
     func run() async throws {
+        if let serveHQ { return try await FleetScenario.serve(storePath: serveHQ, port: port) }
         var figures: [Figure] = []
         for scenario in scenarios {
             FileHandle.standardError.write(Data("running \(scenario.rawValue)\(quick ? " (quick)" : "")…\n".utf8))
@@ -41,6 +49,10 @@ struct BenchCommand: AsyncParsableCommand {
             case .push: figures += try await PushScenario.run(quick: quick)
             case .apply: figures += try await ApplyScenario.run(quick: quick)
             case .wire: figures += try WireScenario.run(quick: quick)
+            case .initialLoad: figures += try await InitialLoadScenario.run(quick: quick)
+            case .status: figures += try StatusScenario.run(quick: quick)
+            case .fleet: figures += try await FleetScenario.run(quick: quick)
+            case .idle: figures += try await IdleScenario.run(quick: quick)
             }
         }
         print(Self.table(figures))
