@@ -157,6 +157,10 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
+        // Runs the built dealersync-bench binary's quick mode, so the bench never rots.
+        .testTarget(
+            name: "BenchTests",
+            dependencies: ["SyncTestSupport"]),
         .testTarget(
             name: "ShimTests",
             dependencies: ["CZlib", "CCurl"]),

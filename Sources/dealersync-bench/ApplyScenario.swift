@@ -11,7 +11,7 @@ import SyncTestSupport
 enum ApplyScenario {
     static func run(quick: Bool) async throws -> [Figure] {
         let (source, target) = ("DLR-SRC", "DLR-DST")
-        let customers = quick ? 1_000 : 100_000
+        let customers = quick ? 500 : 50_000
         let hq = try await BenchHQ(dealers: [source, target])
         let origin = try seed(customers: customers, belongingTo: target)
         let originDatabase = try origin.open(node: source)

@@ -9,7 +9,7 @@ import SyncTestSupport
 enum InitialLoadScenario {
     static func run(quick: Bool) async throws -> [Figure] {
         let dealer = "DLR-JOIN"
-        let (dms, rows) = try BenchStores.populated(rows: quick ? 5_000 : 1_000_000, dealer: dealer, label: "bench-initial")
+        let (dms, rows) = try BenchStores.populated(rows: quick ? 2_000 : 1_000_000, dealer: dealer, label: "bench-initial")
         let baselineRate = try BenchStores.rawInsertRate(try BenchStores.dump(dms))
         let database = try dms.open(node: dealer)
         let hq = try await BenchHQ(dealers: [dealer])

@@ -10,7 +10,7 @@ import SyncTestSupport
 enum PushScenario {
     static func run(quick: Bool) async throws -> [Figure] {
         let dealer = "DLR-PUSH"
-        let (dms, rows) = try BenchStores.populated(rows: quick ? 5_000 : 200_000, dealer: dealer, label: "bench-push")
+        let (dms, rows) = try BenchStores.populated(rows: quick ? 2_000 : 200_000, dealer: dealer, label: "bench-push")
         let database = try dms.open(node: dealer)
         let hq = try await BenchHQ(dealers: [dealer])
         _ = try database.install(schema: hq.schema)

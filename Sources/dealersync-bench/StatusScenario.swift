@@ -10,7 +10,7 @@ enum StatusScenario {
     static func run(quick: Bool) throws -> [Figure] {
         let binary = try BenchBinaries.dealersync()
         let schema = try SyncSchema(yaml: DealerSchema.syncSchemaYAML)
-        let (big, rows) = try BenchStores.populated(rows: quick ? 5_000 : 1_000_000, label: "bench-status")
+        let (big, rows) = try BenchStores.populated(rows: quick ? 2_000 : 1_000_000, label: "bench-status")
         _ = try big.open().install(schema: schema)
         let (small, _) = try BenchStores.populated(rows: 50, label: "bench-status-small")
         let smallDatabase = try small.open()

@@ -15,7 +15,7 @@ enum WireScenario {
     static let headerBytesPerRequest = 400
 
     static func run(quick: Bool) throws -> [Figure] {
-        let customers = quick ? 2_000 : 100_000
+        let customers = quick ? 1_000 : 100_000
         let dms = try TestDMS(schemaSQL: DealerSchema.dmsSQL, label: "bench-wire")
         var generator = DealershipGenerator(seed: 31, dealer: "DLR-WIRE")
         var remaining = customers
