@@ -40,19 +40,29 @@ struct BenchCommand: AsyncParsableCommand {
     func run() async throws {
         if let serveHQ { return try await FleetScenario.serve(storePath: serveHQ, port: port) }
         var figures: [Figure] = []
+        var failed: [String] = []
         for scenario in scenarios {
             FileHandle.standardError.write(Data("running \(scenario.rawValue)\(quick ? " (quick)" : "")…\n".utf8))
-            switch scenario {
-            case .capture: figures += try CaptureScenario.run(quick: quick)
-            case .metadata: figures += try MetadataScenario.run(quick: quick)
-            case .latency: figures += try await LatencyScenario.run(quick: quick)
-            case .push: figures += try await PushScenario.run(quick: quick)
-            case .apply: figures += try await ApplyScenario.run(quick: quick)
-            case .wire: figures += try WireScenario.run(quick: quick)
-            case .initialLoad: figures += try await InitialLoadScenario.run(quick: quick)
-            case .status: figures += try StatusScenario.run(quick: quick)
-            case .fleet: figures += try await FleetScenario.run(quick: quick)
-            case .idle: figures += try await IdleScenario.run(quick: quick)
+            // One scenario failing must not lose the others' figures.
+            let before = figures.count
+            do {
+                switch scenario {
+                case .capture: figures += try CaptureScenario.run(quick: quick)
+                case .metadata: figures += try MetadataScenario.run(quick: quick)
+                case .latency: figures += try await LatencyScenario.run(quick: quick)
+                case .push: figures += try await PushScenario.run(quick: quick)
+                case .apply: figures += try await ApplyScenario.run(quick: quick)
+                case .wire: figures += try WireScenario.run(quick: quick)
+                case .initialLoad: figures += try await InitialLoadScenario.run(quick: quick)
+                case .status: figures += try StatusScenario.run(quick: quick)
+                case .fleet: figures += try await FleetScenario.run(quick: quick)
+                case .idle: figures += try await IdleScenario.run(quick: quick)
+                }
+                // Shown as they come: a full run takes minutes.
+                FileHandle.standardError.write(Data((Self.table(Array(figures[before...])) + "\n").utf8))
+            } catch {
+                FileHandle.standardError.write(Data("\(scenario.rawValue) failed: \(error)\n".utf8))
+                failed.append(scenario.rawValue)
             }
         }
         print(Self.table(figures))
@@ -60,6 +70,10 @@ struct BenchCommand: AsyncParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(figures).write(to: URL(fileURLWithPath: json))
+        }
+        if !failed.isEmpty {
+            FileHandle.standardError.write(Data("failed: \(failed.joined(separator: ", "))\n".utf8))
+            throw ExitCode.failure
         }
     }
 

@@ -40,7 +40,7 @@ enum WireScenario {
             for (index, id) in changed.enumerated() {
                 switch index % 3 {
                 case 0: try db.execute(sql: "UPDATE customers SET mobile = ? WHERE id = ?", arguments: [generator.mobile(), id])
-                case 1: try db.execute(sql: "UPDATE customers SET address = ? WHERE id = ?", arguments: [generator.customer().address, id])
+                case 1: try db.execute(sql: "UPDATE customers SET address = ? WHERE id = ?", arguments: [generator.customer().address ?? "上海市浦东新区世纪大道100号", id])
                 default:
                     try db.execute(
                         sql: "UPDATE customers SET remarks = ?, occupation = ? WHERE id = ?", arguments: ["已回访，客户计划下月保养", "工程师", id])
