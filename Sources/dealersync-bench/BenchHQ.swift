@@ -22,7 +22,8 @@ final class BenchHQ: @unchecked Sendable {
 
     static var quiet: Logger {
         var logger = Logger(label: "dealersync.bench")
-        logger.logLevel = .critical
+        // BENCH_TRACE=1 shows the agents' and HQ's state changes while measuring.
+        logger.logLevel = ProcessInfo.processInfo.environment["BENCH_TRACE"] == nil ? .critical : .info
         return logger
     }
 
