@@ -107,9 +107,12 @@ let package = Package(
         .executableTarget(
             name: "dealersync-bench",
             dependencies: [
-                "SyncCore", "SyncCapture", "SyncTestSupport", "DealershipData",
+                "SyncCore", "SyncCapture", "SyncAgent", "HQServer", "SyncTestSupport", "DealershipData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
 
         // Test helpers: temporary directories and databases, fixtures.
@@ -165,6 +168,10 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
+        // Runs the built dealersync-bench binary's quick mode, so the bench never rots.
+        .testTarget(
+            name: "BenchTests",
+            dependencies: ["SyncTestSupport"]),
         .testTarget(
             name: "ShimTests",
             dependencies: ["CZlib", "CCurl"]),

@@ -28,7 +28,15 @@ public final class DealerDatabase: Sendable {
         }
         var config = Configuration()
         config.foreignKeysEnabled = false
-        config.busyMode = .timeout(Double(settings.busyTimeoutMillis) / 1000)
+        // SQLite's own busy timeout backs off to 100 ms sleeps; against a DMS committing
+        // many times a second the agent then loses most retries and a cycle waits about a
+        // second for the lock. Retrying every 2 ms takes the lock between two DMS commits.
+        let busyTries = max(1, settings.busyTimeoutMillis / 2)
+        config.busyMode = .callback { tries in
+            guard tries < busyTries else { return false }
+            usleep(2_000)
+            return true
+        }
         config.label = "dealersync"
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")

@@ -6,19 +6,19 @@ import Foundation
 /// Every figure is measured next to its baseline in the same run (this machine is shared
 /// and noisy), and printed with the goal it is held to.
 @main
-struct BenchCommand: ParsableCommand {
+struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dealersync-bench",
         abstract: "Measure dealersync against its baselines and goals.",
         discussion: """
-            Scenarios: capture, metadata (default: all).
+            Scenarios: capture, metadata, push, apply, wire, latency, initial-load, fleet, idle, status (default: all).
             Run in release mode for real figures:
-              swift run -c release dealersync-bench capture metadata
+              swift run -c release dealersync-bench capture latency
             --quick runs small sizes, to check that every scenario works (the tests do this).
             """)
 
     enum Scenario: String, CaseIterable, ExpressibleByArgument {
-        case capture, metadata
+        case capture, metadata, push, apply, wire, latency, initialLoad = "initial-load", fleet, idle, status
     }
 
     @Argument(help: "Scenarios to run.")
@@ -30,13 +30,39 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Also write the figures as JSON to this file.")
     var json: String?
 
-    func run() throws {
+    /// The fleet scenario's HQ process: this binary again, serving the given store.
+    @Option(help: .hidden)
+    var serveHQ: String?
+
+    @Option(help: .hidden)
+    var port: Int = 0
+
+    func run() async throws {
+        if let serveHQ { return try await FleetScenario.serve(storePath: serveHQ, port: port) }
         var figures: [Figure] = []
+        var failed: [String] = []
         for scenario in scenarios {
             FileHandle.standardError.write(Data("running \(scenario.rawValue)\(quick ? " (quick)" : "")…\n".utf8))
-            switch scenario {
-            case .capture: figures += try CaptureScenario.run(quick: quick)
-            case .metadata: figures += try MetadataScenario.run(quick: quick)
+            // One scenario failing must not lose the others' figures.
+            let before = figures.count
+            do {
+                switch scenario {
+                case .capture: figures += try CaptureScenario.run(quick: quick)
+                case .metadata: figures += try MetadataScenario.run(quick: quick)
+                case .latency: figures += try await LatencyScenario.run(quick: quick)
+                case .push: figures += try await PushScenario.run(quick: quick)
+                case .apply: figures += try await ApplyScenario.run(quick: quick)
+                case .wire: figures += try WireScenario.run(quick: quick)
+                case .initialLoad: figures += try await InitialLoadScenario.run(quick: quick)
+                case .status: figures += try StatusScenario.run(quick: quick)
+                case .fleet: figures += try await FleetScenario.run(quick: quick)
+                case .idle: figures += try await IdleScenario.run(quick: quick)
+                }
+                // Shown as they come: a full run takes minutes.
+                FileHandle.standardError.write(Data((Self.table(Array(figures[before...])) + "\n").utf8))
+            } catch {
+                FileHandle.standardError.write(Data("\(scenario.rawValue) failed: \(error)\n".utf8))
+                failed.append(scenario.rawValue)
             }
         }
         print(Self.table(figures))
@@ -44,6 +70,10 @@ struct BenchCommand: ParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(figures).write(to: URL(fileURLWithPath: json))
+        }
+        if !failed.isEmpty {
+            FileHandle.standardError.write(Data("failed: \(failed.joined(separator: ", "))\n".utf8))
+            throw ExitCode.failure
         }
     }
 

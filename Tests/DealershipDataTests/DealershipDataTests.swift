@@ -43,4 +43,27 @@ struct DealershipDataTests {
         let vins = customers.prefix(200).map { dirty.vehicle(for: $0).vin }
         #expect(vins.contains { !VIN.isValid($0) } && vins.contains { VIN.isValid($0) })
     }
+
+    @Test("resident ID numbers carry the birth date and gender, with a valid check character; dirty dates get none")
+    func residentIDs() {
+        #expect(ResidentID.checkCharacter(of: "11010519491231002") == "X")
+        #expect(ResidentID.isValid("11010519491231002X"))
+        #expect(!ResidentID.isValid("110105194912310021"))
+        var generator = DealershipGenerator(seed: 3, dealer: "DLR-1", dirty: DealershipGenerator.DirtyRates(badDate: 0.3))
+        var withID = 0, without = 0
+        for _ in 0..<500 {
+            let customer = generator.customer()
+            guard let number = customer.residentID else {
+                #expect(customer.birthDate == nil || ["1900-01-01", "2099-13-45", "0000-00-00"].contains(customer.birthDate!))
+                without += 1
+                continue
+            }
+            withID += 1
+            #expect(ResidentID.isValid(number), "\(number)")
+            #expect(ResidentID.birthDate(of: number) == customer.birthDate)
+            #expect(Array(number)[16].wholeNumberValue! % 2 == (customer.gender == "男" ? 1 : 0))
+            #expect(customer.residentID == number)
+        }
+        #expect(withID > 0 && without > 0)
+    }
 }

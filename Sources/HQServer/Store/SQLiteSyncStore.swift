@@ -304,8 +304,11 @@ struct RoutingSQL {
     var filter: String? {
         guard !pullable.isEmpty else { return nil }
         let isBroadcast = broadcast.isEmpty ? "0" : "r.table_name IN (\(placeholders(broadcast.count)))"
+        // `+r.table_name`: without the plus SQLite picks the primary key for the IN list
+        // and sorts every row of the pulled tables for each page (EXPLAIN: USE TEMP B-TREE
+        // FOR ORDER BY), so pulling N rows cost O(N²); with it, pages walk rows_by_feed_seq.
         return """
-            r.table_name IN (\(placeholders(pullable.count)))
+            +r.table_name IN (\(placeholders(pullable.count)))
             AND NOT EXISTS (SELECT 1 FROM holders h WHERE h.dealer = ? AND h.table_name = r.table_name
                             AND h.row_key = r.row_key AND h.known_seq = r.feed_seq)
             AND (\(isBroadcast) OR EXISTS (SELECT 1 FROM holders h WHERE h.dealer = ?

@@ -65,5 +65,8 @@ struct TableShape: Hashable {
 /// SQL identifier quoting: `"name"` with inner quotes doubled, so tables named `order` or
 /// columns named `客户 名称` work everywhere.
 func quoted(_ identifier: String) -> String {
-    "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    // Called for every column of every applied row: Foundation's replacingOccurrences was
+    // 15% of the apply profile, and names almost never hold a quote.
+    guard identifier.utf8.contains(UInt8(ascii: "\"")) else { return "\"" + identifier + "\"" }
+    return "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
 }
