@@ -66,19 +66,8 @@ struct AgentDaemonTests {
         let app = try await buildApplication(network.config)
         try await app.test(.live) { client in
             let port = try #require(client.port)
-            let tokenFile = network.directory.file("hq-token")
-            try network.tokens["DLR-A"]!.write(toFile: tokenFile, atomically: true, encoding: .utf8)
-            let config = network.directory.file("agent.yaml")
             // A ten-minute poll: only the data_version wake-up can make a commit arrive sooner.
-            try """
-                node_id: DLR-A
-                database: \(network.stores["DLR-A"]!.path)
-                hq:
-                  url: http://127.0.0.1:\(port)
-                  token_file: \(tokenFile)
-                sync:
-                  poll_interval_millis: 600000
-                """.write(toFile: config, atomically: true, encoding: .utf8)
+            let config = try network.agentConfig("DLR-A", hqURL: "http://127.0.0.1:\(port)", extra: "sync:\n  poll_interval_millis: 600000\n")
             let agent = ChildProcess(executable: binary, arguments: ["agent", "run", "--config", config], logPath: network.directory.file("agent.log"))
             try agent.start()
             defer { agent.kill9() }

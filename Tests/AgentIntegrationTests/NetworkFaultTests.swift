@@ -85,23 +85,15 @@ struct NetworkFaultTests {
             let proxy = lab == nil ? try CuttingProxy(targetPort: port, cutFirst: 5) : nil
             defer { proxy?.stop() }
             let hqAddress = lab.map { "\($0.hostAddress):\(port)" } ?? "127.0.0.1:\(proxy!.port)"
-            let tokenFile = network.directory.file("hq-token")
-            try network.tokens["DLR-A"]!.write(toFile: tokenFile, atomically: true, encoding: .utf8)
-            let config = network.directory.file("agent.yaml")
-            try """
-                node_id: DLR-A
-                database: \(network.stores["DLR-A"]!.path)
-                hq:
-                  url: http://\(hqAddress)
-                  token_file: \(tokenFile)
-                  connect_timeout_millis: 3000
+            let config = try network.agentConfig("DLR-A", hqURL: "http://\(hqAddress)", extra: """
                 capture:
                   batch_rows: 200
                 sync:
                   poll_interval_millis: 1000
                   retry_base_millis: 200
                   retry_cap_millis: 3000
-                """.write(toFile: config, atomically: true, encoding: .utf8)
+
+                """)
             let command = [binary.path, "agent", "run", "--config", config]
             let agent = ChildProcess(
                 executable: lab == nil ? binary : URL(fileURLWithPath: "/usr/sbin/ip"),

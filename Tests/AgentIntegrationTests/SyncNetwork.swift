@@ -65,6 +65,24 @@ struct SyncNetwork {
         return rounds
     }
 
+    /// Writes a config for `dealersync agent run` of `dealer` (token in a file, as under
+    /// systemd) with extra YAML lines appended; returns its path.
+    func agentConfig(_ dealer: String, hqURL: String, extra: String = "") throws -> String {
+        let tokenFile = directory.file("\(dealer)-hq-token")
+        try tokens[dealer]!.write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        let config = directory.file("\(dealer)-agent.yaml")
+        try """
+            node_id: \(dealer)
+            database: \(stores[dealer]!.path)
+            hq:
+              url: \(hqURL)
+              token_file: \(tokenFile)
+              connect_timeout_millis: 3000
+
+            """.appending(extra).write(toFile: config, atomically: true, encoding: .utf8)
+        return config
+    }
+
     /// The store's digest next to HQ's digest of the same rows (equal when converged).
     func digests(_ dealer: String) async throws -> (dealer: String, hq: String) {
         let pair = try await ConvergenceDigest.compare(databases[dealer]!, with: store, schema: schema)
