@@ -162,8 +162,7 @@ final class SyncTransaction {
     private func stampEntry(_ registration: TableRegistration, entry: Row, keyCount: Int, maskCount: Int) throws {
         let key = RowKey((1...keyCount).map { SQLValue(databaseValue: entry[$0]) })
         let masks: [Int64] = (0..<maskCount).map { entry[1 + keyCount + $0] }
-        let changed = TriggerBuilder(tableID: registration.id, shape: shapes[registration.name]!, bitColumns: registration.bitColumns)
-            .changedColumns(masks: masks)
+        let changed = registration.changedColumns(masks: masks)
         try stamp(registration, key: key, changed: changed)
         try db.execute(sql: "DELETE FROM \(registration.logTable) WHERE rowid = ?", arguments: [entry[0] as Int64])
     }

@@ -94,15 +94,4 @@ struct TriggerBuilder {
     }
 
     var dropTriggers: [String] { triggerNames.map { "DROP TRIGGER IF EXISTS \($0)" } }
-
-    /// Column names whose bits are set in `masks`.
-    func changedColumns(masks: [Int64]) -> [String] {
-        var names: [String] = []
-        for (index, name) in bitColumns.enumerated() {
-            let word = index / Self.bitsPerWord
-            guard word < masks.count else { continue }
-            if masks[word] & (Int64(1) << Int64(index % Self.bitsPerWord)) != 0 { names.append(name) }
-        }
-        return names
-    }
 }

@@ -20,6 +20,18 @@ struct TableRegistration: Hashable {
 
     var logTable: String { "_dealersync_log_\(id)" }
 
+    /// The columns whose bits are set in a log entry's change masks (bit order: `bitColumns`,
+    /// `TriggerBuilder.bitsPerWord` bits per mask word).
+    func changedColumns(masks: [Int64]) -> [String] {
+        var names: [String] = []
+        for (index, name) in bitColumns.enumerated() {
+            let word = index / TriggerBuilder.bitsPerWord
+            guard word < masks.count else { continue }
+            if masks[word] & (Int64(1) << Int64(index % TriggerBuilder.bitsPerWord)) != 0 { names.append(name) }
+        }
+        return names
+    }
+
     static func all(_ db: Database) throws -> [TableRegistration] {
         try Row.fetchAll(db, sql: "SELECT * FROM _dealersync_tables ORDER BY id").map(Self.init(row:))
     }
