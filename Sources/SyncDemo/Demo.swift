@@ -140,6 +140,7 @@ public final class Demo {
     // MARK: - Steps
 
     private func createStores() throws {
+        try DealerSchema.syncSchemaYAML.write(toFile: options.directory + "/schema.yaml", atomically: true, encoding: .utf8)
         var lines: [String] = []
         for (index, (id, label)) in Self.stores.enumerated() {
             let path = options.directory + "/\(id).sqlite"
@@ -153,6 +154,9 @@ public final class Demo {
             }
             let database = try DealerDatabase(settings: CaptureSettings(databasePath: path, node: id))
             _ = try database.install(schema: schema)
+            // An agent config per store, so `status`, `conflicts` and `digest` work on a kept demo.
+            try "node_id: \(id)\ndatabase: \(path)\nschema_file: \(options.directory)/schema.yaml\n"
+                .write(toFile: options.directory + "/\(id).yaml", atomically: true, encoding: .utf8)
             dms[id] = queue
             databases[id] = database
             lines.append("   \(id) \(label): \(counts.0) rows, \(counts.1) customers with the fake mobile 13800138000")

@@ -61,11 +61,11 @@ extension DealerSync.Conflicts {
                     print(all ? "No conflicts logged." : "No conflicts await review (`--all` lists resolved ones too).")
                     return
                 }
-                print("#      decided               table.column                     rule                       state")
+                print("#      decided (UTC)          table.column                     rule                       state")
                 for record in records {
                     let where_ = "\(record.table).\(record.column ?? "(row)")"
                     print(
-                        "\(pad("\(record.id)", 6)) \(pad(ConflictJSON.time(record.decidedAt), 21)) \(pad(where_, 32)) "
+                        "\(pad("\(record.id)", 6)) \(pad(ConflictJSON.time(record.decidedAt), 22)) \(pad(where_, 32)) "
                             + "\(pad(record.reason, 26)) \(record.resolvedAt == nil ? "awaiting review" : "resolved")")
                 }
                 print("See one: dealersync conflicts show <#> --config \(options.config)")
@@ -199,7 +199,7 @@ struct ConflictJSON: Encodable {
     }
 
     static func time(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: false).timeSeparator(.colon))
+        date.ISO8601Format()
     }
 
     /// A value as an operator reads it: text quoted, numbers as they are, blobs by size.

@@ -39,12 +39,23 @@ extension DealerSync {
                 throw ExitCode(1)
             }
             print(converged ? "Converged: every store matches HQ." : "NOT converged: see the lines marked ≠ or MISSING above.")
-            print("""
-                Next:
-                  dealersync demo --directory /tmp/demo      keep the databases, then open them with sqlite3
-                  dealersync hq --help                       run a real HQ (docs/HQ.md)
-                  dealersync init --help                     set up a store (docs/CAPTURE.md)
-                """)
+            if keep {
+                print("""
+                    Next, on the databases kept in \(path):
+                      dealersync status --config \(path)/DLR-BJ02.yaml            the store's sync state
+                      dealersync conflicts list --config \(path)/DLR-BJ02.yaml    what the merges decided
+                      dealersync digest --database \(path)/DLR-BJ02.sqlite --schema \(path)/schema.yaml
+                      dealersync digest --hq-store \(path)/hq.sqlite --schema \(path)/schema.yaml --dealer DLR-BJ02
+                      sqlite3 \(path)/DLR-BJ02.sqlite                              the DMS itself
+                    """)
+            } else {
+                print("""
+                    Next:
+                      dealersync demo --directory /tmp/demo      keep the databases, then status, conflicts, digest on them
+                      dealersync hq --help                       run a real HQ (README: quick start)
+                      dealersync init --help                     set up a store (docs/CAPTURE.md)
+                    """)
+            }
             if !converged { throw ExitCode(1) }
         }
     }

@@ -60,13 +60,28 @@ struct InitCommandTests {
         #expect(broken.status == 2 && broken.stdout.contains("not set up"))
     }
 
-    @Test("the demo runs HQ and three stores, and ends converged with exit status 0")
+    @Test("the demo runs HQ and three stores, ends converged with exit status 0, and leaves stores that status, conflicts and digest read")
     func demo() async throws {
-        let result = try await Self.run(["demo", "--customers", "12"])
+        let directory = TemporaryDirectory("demo-cli")
+        let result = try await Self.run(["demo", "--customers", "12", "--directory", directory.path])
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("Converged: every store matches HQ."))
         #expect(result.stdout.contains("arrived there, not at DLR-SH01"))
         #expect(result.stdout.contains("owner-wins") && result.stdout.contains("last-writer-wins"))
         #expect(!result.stdout.contains("13911112222") && !result.stdout.contains("13933334444"), "mobiles are masked")
+
+        let config = directory.file("DLR-BJ02.yaml")
+        let status = try await Self.run(["status", "--config", config])
+        #expect(status.status == 0 && status.stdout.contains("health           healthy"), "\(status.stdout)\(status.stderr)")
+        let conflicts = try await Self.run(["conflicts", "list", "--config", config])
+        #expect(conflicts.status == 0 && conflicts.stdout.contains("customers.customer_class") && conflicts.stdout.contains("owner-wins"), "\(conflicts.stdout)")
+        let id = try #require(conflicts.stdout.split(separator: "\n").dropFirst().first?.split(separator: " ").first.map(String.init))
+        let shown = try await Self.run(["conflicts", "show", id, "--config", config])
+        #expect(shown.status == 0 && shown.stdout.contains("kept") && shown.stdout.contains("lost 1"), "\(shown.stdout)")
+        let schema = directory.file("schema.yaml")
+        let store = try await Self.run(["digest", "--database", directory.file("DLR-BJ02.sqlite"), "--schema", schema, "--json"])
+        let hq = try await Self.run(["digest", "--hq-store", directory.file("hq.sqlite"), "--schema", schema, "--dealer", "DLR-BJ02", "--json"])
+        let digest = { (text: String) in text.split(separator: "\"").drop { $0 != "digest" }.dropFirst(2).first.map(String.init) }
+        #expect(store.status == 0 && hq.status == 0 && digest(store.stdout) != nil && digest(store.stdout) == digest(hq.stdout), "\(store.stdout)\(hq.stdout)")
     }
 }
