@@ -73,8 +73,11 @@ struct AgentDaemonTests {
             defer { agent.kill9() }
 
             // The token reaches the agent through a file: never its argv or environment.
+            // Until the child has exec'd, /proc shows the test runner's argv (or nothing), so wait for the agent's own.
+            let proc = "/proc/\(agent.pid ?? 0)"
+            try await Self.waitUntil("the agent's exec") { Self.procFile("\(proc)/cmdline").contains("agent run --config") }
             for file in ["cmdline", "environ"] {
-                let text = Self.procFile("/proc/\(agent.pid ?? 0)/\(file)")
+                let text = Self.procFile("\(proc)/\(file)")
                 #expect(!text.isEmpty && !text.contains(network.tokens["DLR-A"]!), "/proc/pid/\(file)")
             }
             let database = network.databases["DLR-A"]!
