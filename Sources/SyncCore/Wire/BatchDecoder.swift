@@ -94,10 +94,11 @@ private struct RowDecoder {
     }
 
     mutating func read(row index: Int, from reader: inout ByteReader) throws -> RowVersion {
-        reader.context = "row \(index)"
+        reader.rowPosition = (index, nil, nil)
         let table = try name(&reader)
-        reader.context = "row \(index) (table '\(table)')"
+        reader.rowPosition = (index, table, nil)
         let key = try RowKey.read(from: &reader)
+        reader.rowPosition = (index, table, nil)
 
         let vvCount = try reader.readCount(maximum: reader.remaining, of: "version vector size")
         var counters: [NodeID: UInt64] = [:]
@@ -127,12 +128,12 @@ private struct RowDecoder {
         var columns: [String: [ColumnWrite]] = [:]
         var previousColumn = -1
         for _ in 0..<columnCount {
-            reader.context = "row \(index) (table '\(table)')"
+            reader.rowPosition = (index, table, nil)
             let ref = try ref(&reader)
             guard ref > previousColumn else { throw reader.error(.malformedBatch, "columns are not sorted and unique") }
             previousColumn = ref
             let column = strings[ref]
-            reader.context = "row \(index) (table '\(table)'), column '\(column)'"
+            reader.rowPosition = (index, table, column)
             let writeCount = try reader.readCount(maximum: limits.maxWritesPerColumn, of: "write count")
             guard writeCount > 0 else { throw reader.error(.malformedBatch, "column has no write") }
             var writes: [ColumnWrite] = []

@@ -6,8 +6,13 @@
 package struct ByteReader {
     private let bytes: [UInt8]
     package private(set) var offset: Int = 0
-    /// Where in the document the reader is, for error messages: "row 3, column 'phone'".
-    package var context: String = "header"
+    /// Where in the document the reader is, for error messages: "batch header".
+    package var context: String = "header" {
+        didSet { rowPosition = nil }
+    }
+    /// Inside a batch row, where the reader is: kept as parts and put into words only when an
+    /// error is raised (building the text for every column was a visible cost of HQ's decode).
+    package var rowPosition: (index: Int, table: String?, column: String?)?
 
     package init(_ bytes: [UInt8]) { self.bytes = bytes }
 
@@ -16,10 +21,15 @@ package struct ByteReader {
 
     package func error(_ code: SyncCoreError.Code, _ problem: String) -> SyncCoreError {
         SyncCoreError(
-            code, "\(context): \(problem) at byte \(offset)",
+            code, "\(place): \(problem) at byte \(offset)",
             hint: code == .truncated
                 ? "the body is cut short; resend the whole batch"
                 : "the sender and receiver disagree on the batch format; upgrade the older side")
+    }
+
+    private var place: String {
+        guard let (index, table, column) = rowPosition else { return context }
+        return "row \(index)" + (table.map { " (table '\($0)')" } ?? "") + (column.map { ", column '\($0)'" } ?? "")
     }
 
     package mutating func readByte() throws -> UInt8 {
