@@ -19,6 +19,17 @@ final class SyncTransaction {
     private(set) var stamped: [RowVersion] = []
     private var nodeIDs: [NodeID: Int] = [:]
     private var nodesByID: [Int: NodeID] = [:]
+    /// Per-table column lists and statements used for every row, worked out once per
+    /// transaction: building and hashing the SQL text for each row was a tenth of the
+    /// agent's CPU when stamping 200k rows (BENCHMARKS.md).
+    private var rowAccess: [String: RowAccess] = [:]
+    private var clockStatements: (select: Statement, save: Statement)?
+
+    private struct RowAccess {
+        let valueColumns: [String]
+        let liveColumns: Set<String>
+        let selectValues: Statement
+    }
 
     init(_ db: Database, node: NodeID, wallMillis: Int64) throws {
         self.db = db
@@ -52,16 +63,36 @@ final class SyncTransaction {
 
     /// The DMS row's value columns, or nil if the row does not exist.
     func dmsValues(_ shape: TableShape, key: RowKey) throws -> [String: SQLValue]? {
-        let columns = shape.valueColumns
-        let select = columns.isEmpty ? "1" : columns.map(quoted).joined(separator: ", ")
-        let statement = try db.cachedStatement(
-            sql: "SELECT \(select) FROM \(quoted(shape.name)) WHERE \(Self.keyMatch(shape.primaryKey))")
-        guard let row = try Row.fetchOne(statement, arguments: StatementArguments(key.values.map(\.databaseValue))) else {
+        let access = try rowAccess(shape)
+        guard let row = try Row.fetchOne(access.selectValues, arguments: StatementArguments(key.values.map(\.databaseValue))) else {
             return nil
         }
         var values: [String: SQLValue] = [:]
-        for (index, column) in columns.enumerated() { values[column] = SQLValue(databaseValue: row[index]) }
+        values.reserveCapacity(access.valueColumns.count)
+        for (index, column) in access.valueColumns.enumerated() { values[column] = SQLValue(databaseValue: row[index]) }
         return values
+    }
+
+    private func rowAccess(_ shape: TableShape) throws -> RowAccess {
+        if let access = rowAccess[shape.name] { return access }
+        let columns = shape.valueColumns
+        let select = columns.isEmpty ? "1" : columns.map(quoted).joined(separator: ", ")
+        let access = RowAccess(
+            valueColumns: columns, liveColumns: Set(columns),
+            selectValues: try db.makeStatement(
+                sql: "SELECT \(select) FROM \(quoted(shape.name)) WHERE \(Self.keyMatch(shape.primaryKey))"))
+        rowAccess[shape.name] = access
+        return access
+    }
+
+    private func clockStatement() throws -> (select: Statement, save: Statement) {
+        if let statements = clockStatements { return statements }
+        let statements = (
+            select: try db.makeStatement(sql: "SELECT clock FROM _dealersync_clock WHERE table_id = ? AND key = ?"),
+            save: try db.makeStatement(
+                sql: "INSERT INTO _dealersync_clock (table_id, key, clock) VALUES (?, ?, ?) ON CONFLICT(table_id, key) DO UPDATE SET clock = excluded.clock"))
+        clockStatements = statements
+        return statements
     }
 
     static func keyMatch(_ primaryKey: [String]) -> String {
@@ -69,19 +100,16 @@ final class SyncTransaction {
     }
 
     func storedVersion(_ registration: TableRegistration, key: RowKey, dmsValues: [String: SQLValue]?) throws -> RowVersion? {
-        let statement = try db.cachedStatement(sql: "SELECT clock FROM _dealersync_clock WHERE table_id = ? AND key = ?")
-        guard let data = try Data.fetchOne(statement, arguments: [registration.id, Data(key.bytes)]) else { return nil }
+        guard let data = try Data.fetchOne(try clockStatement().select, arguments: [registration.id, Data(key.bytes)]) else { return nil }
         return try ClockRecord.decode(
             Array(data), table: registration.name, key: key, bitColumns: registration.bitColumns, dmsValues: dmsValues,
             node: { self.nodesByID[$0] })
     }
 
     func save(_ version: RowVersion, _ registration: TableRegistration) throws {
-        let live = Set(shapes[registration.name]?.valueColumns ?? [])
+        let live = try shapes[registration.name].map { try rowAccess($0).liveColumns } ?? []
         let record = try ClockRecord.encode(version, bitColumns: registration.bitColumns, liveColumns: live, nodeRef: nodeRef)
-        let statement = try db.cachedStatement(
-            sql: "INSERT INTO _dealersync_clock (table_id, key, clock) VALUES (?, ?, ?) ON CONFLICT(table_id, key) DO UPDATE SET clock = excluded.clock")
-        try statement.execute(arguments: [registration.id, Data(version.key.bytes), Data(record)])
+        try clockStatement().save.execute(arguments: [registration.id, Data(version.key.bytes), Data(record)])
     }
 
     /// The small number standing for `node` in clock records, registering it on first use.
@@ -100,14 +128,14 @@ final class SyncTransaction {
     /// clock metadata, and adds the new version to the outbox of this transaction.
     func stamp(_ registration: TableRegistration, key: RowKey, changed: [String]) throws {
         guard let shape = shapes[registration.name] else { return }
+        let valueColumns = try rowAccess(shape).valueColumns
         let values = try dmsValues(shape, key: key)
         let stored = try storedVersion(registration, key: key, dmsValues: values)
         var version: RowVersion
         if let values {
             if var existing = stored {
                 let wasAlive = existing.isAlive(policy: policy(registration.name))
-                let live = Set(shape.valueColumns)
-                let written = wasAlive ? changed.filter(live.contains) : shape.valueColumns
+                let written = wasAlive ? changed.filter(try rowAccess(shape).liveColumns.contains) : valueColumns
                 // Only columns that are no longer in the table changed: nothing to send.
                 if wasAlive && written.isEmpty { return }
                 let (dot, hlc) = nextWrite()
@@ -141,7 +169,12 @@ final class SyncTransaction {
                 db,
                 sql: "SELECT rowid, \((keyColumns + masks).joined(separator: ", ")) FROM \(registration.logTable) ORDER BY rowid LIMIT \(remaining)")
             for entry in entries {
-                try stampEntry(registration, entry: entry, keyCount: keyColumns.count, maskCount: masks.count)
+                try stamp(registration, entry: entry, keyCount: keyColumns.count, maskCount: masks.count)
+            }
+            // The entries read are exactly those up to the last rowid read (oldest first,
+            // and nothing else writes the log inside this transaction).
+            if let last = entries.last {
+                try db.execute(sql: "DELETE FROM \(registration.logTable) WHERE rowid <= ?", arguments: [last[0] as Int64])
             }
             remaining -= entries.count
         }
@@ -155,16 +188,16 @@ final class SyncTransaction {
         let statement = try db.cachedStatement(
             sql: "SELECT rowid, \((keyColumns + masks).joined(separator: ", ")) FROM \(registration.logTable) WHERE \(keyColumns.map { "\($0) IS ?" }.joined(separator: " AND "))")
         if let entry = try Row.fetchOne(statement, arguments: StatementArguments(key.values.map(\.databaseValue))) {
-            try stampEntry(registration, entry: entry, keyCount: keyColumns.count, maskCount: masks.count)
+            try stamp(registration, entry: entry, keyCount: keyColumns.count, maskCount: masks.count)
+            try db.execute(sql: "DELETE FROM \(registration.logTable) WHERE rowid = ?", arguments: [entry[0] as Int64])
         }
     }
 
-    private func stampEntry(_ registration: TableRegistration, entry: Row, keyCount: Int, maskCount: Int) throws {
+    /// Stamps the row a change-log entry (rowid, key columns, change masks) names.
+    private func stamp(_ registration: TableRegistration, entry: Row, keyCount: Int, maskCount: Int) throws {
         let key = RowKey((1...keyCount).map { SQLValue(databaseValue: entry[$0]) })
         let masks: [Int64] = (0..<maskCount).map { entry[1 + keyCount + $0] }
-        let changed = registration.changedColumns(masks: masks)
-        try stamp(registration, key: key, changed: changed)
-        try db.execute(sql: "DELETE FROM \(registration.logTable) WHERE rowid = ?", arguments: [entry[0] as Int64])
+        try stamp(registration, key: key, changed: registration.changedColumns(masks: masks))
     }
 
     // MARK: - Finishing
