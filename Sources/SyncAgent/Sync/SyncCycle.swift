@@ -51,34 +51,45 @@ public final class SyncCycle: Sendable {
         if try !database.hasMeasuredClockOffset() {
             try await pull(&report)
         }
-        // Stamp everything pending into bounded batches (each its own short transaction).
-        var stampRounds = 0
-        while stampRounds < settings.maxExchangesPerCycle {
-            let stamped = try database.stampPendingChanges(wallMillis: clock())
-            if stamped == 0 { break }
-            report.stampedRows += stamped
-            stampRounds += 1
-        }
-        try await push(&report)
+        try await stampAndPush(&report)
         try await pull(&report)
         try database.recordAgentError(nil)
         return report
     }
 
-    private func push(_ report: inout CycleReport) async throws {
-        let entries = try database.outbox(limit: settings.maxExchangesPerCycle)
-        for entry in entries {
-            let exchange = try await client.push(entry, now: clock)
+    /// Stamps pending changes into bounded outbox batches (each its own short transaction)
+    /// and pushes the outbox oldest first, deleting each batch on HQ's acknowledgement.
+    /// The next batch is stamped while HQ merges the one in flight, so with a backlog the
+    /// agent's work and HQ's overlap instead of taking turns.
+    private func stampAndPush(_ report: inout CycleReport) async throws {
+        let limit = settings.maxExchangesPerCycle
+        var stampRounds = 0
+        var logEmpty = false
+        func stampNextBatch() throws {
+            guard !logEmpty, stampRounds < limit else { return }
+            let stamped = try database.stampPendingChanges(wallMillis: clock())
+            report.stampedRows += stamped
+            stampRounds += 1
+            logEmpty = stamped == 0
+        }
+
+        try stampNextBatch()
+        var pushed = 0
+        while pushed < limit, let entry = try database.outbox(limit: 1).first {
+            async let exchange = client.push(entry, now: clock)
+            try stampNextBatch()
+            let offset = try await exchange.offsetMillis
             try database.acknowledge(entry)
-            try measured(exchange.offsetMillis)
+            try measured(offset)
+            pushed += 1
             report.pushedBatches += 1
             report.pushedRows += entry.rowCount
             logger.debug("batch acknowledged", metadata: ["batch": "\(entry.firstSequence)-\(entry.lastSequence)", "rows": "\(entry.rowCount)"])
         }
-        if !entries.isEmpty {
+        if pushed > 0 {
             try database.recordAgentState(hqURL: settings.hqURL, pushedAt: Date())
         }
-        if entries.count == settings.maxExchangesPerCycle { report.moreWaiting = true }
+        if pushed == limit || (stampRounds == limit && !logEmpty) { report.moreWaiting = true }
     }
 
     private func pull(_ report: inout CycleReport) async throws {
