@@ -19,7 +19,7 @@ public func buildApplication<Store: SyncStore>(
     let logger = logger ?? Logger(label: "dealersync.hq")
     let metrics = HQMetrics()
     let notifier = ChangeNotifier()
-    let gate = IngestGate(capacity: config.limits.maxConcurrentIngests)
+    let gate = IngestGate(capacity: config.limits.maxConcurrentIngests, maxWait: .milliseconds(config.limits.maxIngestQueueMillis))
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: MetricsMiddleware(metrics: metrics))
     router.add(middleware: ErrorMiddleware(logger: logger))

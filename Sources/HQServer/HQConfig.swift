@@ -11,7 +11,8 @@ import SyncCore
 /// - `limits.max_body_bytes` (int, default 8 MiB): largest compressed push body
 /// - `limits.max_decompressed_bytes` (int, default 64 MiB): largest decompressed push body
 /// - `limits.max_rows` (int, default 50,000): most rows in one push
-/// - `limits.max_concurrent_ingests` (int, default 4): pushes applied at once; more get 429
+/// - `limits.max_concurrent_ingests` (int, default 4): pushes applied at once; more wait their turn
+/// - `limits.max_ingest_queue_ms` (int, default 2,000): longest a push waits for its turn before 429
 /// - `limits.max_page_rows` (int, default 5,000): most rows in one pull or feed page
 /// - `limits.max_wait_seconds` (int, default 30): longest long-poll `wait=`
 /// - `limits.max_clock_ahead_ms` (int, default 300,000): how far ahead of HQ's clock a pushed
@@ -75,6 +76,7 @@ public struct HQConfig: Sendable {
             maxDecompressedBytes: try limit("max_decompressed_bytes", defaults.maxDecompressedBytes),
             maxRows: try limit("max_rows", defaults.maxRows),
             maxConcurrentIngests: try limit("max_concurrent_ingests", defaults.maxConcurrentIngests),
+            maxIngestQueueMillis: try limit("max_ingest_queue_ms", defaults.maxIngestQueueMillis),
             maxPageRows: try limit("max_page_rows", defaults.maxPageRows),
             maxWaitSeconds: try limit("max_wait_seconds", defaults.maxWaitSeconds),
             maxClockAheadMillis: try limit("max_clock_ahead_ms", defaults.maxClockAheadMillis))
@@ -87,19 +89,21 @@ public struct HQLimits: Sendable, Hashable {
     public var maxDecompressedBytes: Int
     public var maxRows: Int
     public var maxConcurrentIngests: Int
+    public var maxIngestQueueMillis: Int
     public var maxPageRows: Int
     public var maxWaitSeconds: Int
     public var maxClockAheadMillis: Int
 
     public init(
         maxBodyBytes: Int = 8 << 20, maxDecompressedBytes: Int = 64 << 20, maxRows: Int = 50_000,
-        maxConcurrentIngests: Int = 4, maxPageRows: Int = 5_000, maxWaitSeconds: Int = 30, maxClockAheadMillis: Int = 300_000
+        maxConcurrentIngests: Int = 4, maxIngestQueueMillis: Int = 2_000, maxPageRows: Int = 5_000, maxWaitSeconds: Int = 30, maxClockAheadMillis: Int = 300_000
     ) {
         self.maxClockAheadMillis = maxClockAheadMillis
         self.maxBodyBytes = maxBodyBytes
         self.maxDecompressedBytes = maxDecompressedBytes
         self.maxRows = maxRows
         self.maxConcurrentIngests = maxConcurrentIngests
+        self.maxIngestQueueMillis = maxIngestQueueMillis
         self.maxPageRows = maxPageRows
         self.maxWaitSeconds = maxWaitSeconds
     }

@@ -61,9 +61,9 @@ struct ConcurrencyTests {
         }
     }
 
-    @Test("over max_concurrent_ingests a push is 429 with Retry-After and changes nothing")
+    @Test("over max_concurrent_ingests a push waits at most max_ingest_queue_ms, then is 429 with Retry-After and changes nothing")
     func backpressure() async throws {
-        let hq = try await HQFixture(limits: HQLimits(maxConcurrentIngests: 1))
+        let hq = try await HQFixture(limits: HQLimits(maxConcurrentIngests: 1, maxIngestQueueMillis: 50))
         defer { hq.cleanUp() }
         let blocking = BlockingStore(hq.store)
         var writer = FakeDealer("DLR-1")
@@ -82,6 +82,7 @@ struct ConcurrencyTests {
             let refused = try await client.push("DLR-2", second)
             #expect(refused.status == .tooManyRequests)
             #expect(refused.headers[.retryAfter] == "1")
+            #expect(String(buffer: refused.body).contains("HQ is applying 1 batches already"))
             #expect(try await hq.store.contentDigest() == digest)
             blocking.release()
             #expect(try await held.status == .ok)

@@ -35,9 +35,9 @@ public struct PushController<Store: SyncStore>: Sendable {
 
     func push(_ request: Request, dealerID: String) async throws -> Response {
         let dealer = try await auth.dealer(request, id: dealerID)
-        guard gate.tryEnter() else {
+        guard await gate.enter() else {
             throw HQError(
-                .tooManyRequests, "HQ is applying \(gate.capacity) batches already",
+                .tooManyRequests, "HQ is applying \(gate.capacity) batches already and \(gate.queued) more wait",
                 hint: "retry after the Retry-After seconds, with jitter", headers: [.retryAfter: "1"])
         }
         defer { gate.leave() }
