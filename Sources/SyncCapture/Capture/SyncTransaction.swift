@@ -63,7 +63,10 @@ final class SyncTransaction {
 
     /// The DMS row's value columns, or nil if the row does not exist.
     func dmsValues(_ shape: TableShape, key: RowKey) throws -> [String: SQLValue]? {
-        let access = try rowAccess(shape)
+        try dmsValues(try rowAccess(shape), key: key)
+    }
+
+    private func dmsValues(_ access: RowAccess, key: RowKey) throws -> [String: SQLValue]? {
         guard let row = try Row.fetchOne(access.selectValues, arguments: StatementArguments(key.values.map(\.databaseValue))) else {
             return nil
         }
@@ -128,14 +131,14 @@ final class SyncTransaction {
     /// clock metadata, and adds the new version to the outbox of this transaction.
     func stamp(_ registration: TableRegistration, key: RowKey, changed: [String]) throws {
         guard let shape = shapes[registration.name] else { return }
-        let valueColumns = try rowAccess(shape).valueColumns
-        let values = try dmsValues(shape, key: key)
+        let access = try rowAccess(shape)
+        let values = try dmsValues(access, key: key)
         let stored = try storedVersion(registration, key: key, dmsValues: values)
         var version: RowVersion
         if let values {
             if var existing = stored {
                 let wasAlive = existing.isAlive(policy: policy(registration.name))
-                let written = wasAlive ? changed.filter(try rowAccess(shape).liveColumns.contains) : valueColumns
+                let written = wasAlive ? changed.filter(access.liveColumns.contains) : access.valueColumns
                 // Only columns that are no longer in the table changed: nothing to send.
                 if wasAlive && written.isEmpty { return }
                 let (dot, hlc) = nextWrite()
