@@ -19,22 +19,34 @@ public func buildApplication<Store: SyncStore>(
     let logger = logger ?? Logger(label: "dealersync.hq")
     let metrics = HQMetrics()
     let notifier = ChangeNotifier()
-    let gate = IngestGate(capacity: config.limits.maxConcurrentIngests, maxWait: .milliseconds(config.limits.maxIngestQueueMillis))
+    let limits = config.limits
+    let queueWait = Duration.milliseconds(limits.maxIngestQueueMillis)
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: MetricsMiddleware(metrics: metrics))
     router.add(middleware: ErrorMiddleware(logger: logger))
     if let drain { router.add(middleware: DrainMiddleware(drain: drain)) }
     PushController(
-        store: store, schema: config.schema, limits: config.limits, gate: gate, notifier: notifier, metrics: metrics, logger: logger
+        store: store, schema: config.schema, limits: limits,
+        uploads: IngestGate(capacity: limits.maxConcurrentUploads, maxWait: queueWait),
+        ingests: IngestGate(capacity: limits.maxConcurrentIngests, maxWait: queueWait),
+        inFlight: PushesInFlight(maxPerDealer: limits.maxPushesPerDealer),
+        notifier: notifier, metrics: metrics, logger: logger
     ).addRoutes(to: router)
     PullController(store: store, schema: config.schema, limits: config.limits, notifier: notifier, metrics: metrics, logger: logger)
         .addRoutes(to: router)
     FeedController(store: store, schema: config.schema, limits: config.limits, metrics: metrics).addRoutes(to: router)
     HQWriteController(store: store, schema: config.schema, limits: config.limits, notifier: notifier, logger: logger)
         .addRoutes(to: router)
+    ShareController(store: store, schema: config.schema, limits: limits, notifier: notifier).addRoutes(to: router)
     StatusController(store: store, schema: config.schema, metrics: metrics).addRoutes(to: router)
+    // Idle connections close (a long poll is not idle), and past max_connections a new
+    // connection is answered 503 and closed, so idle sockets cannot use up HQ's descriptors.
+    let connections = ConnectionLimit(maxConnections: limits.maxConnections)
     return Application(
         router: router,
+        server: .http1(configuration: .init(
+            additionalChannelHandlers: [ConnectionLimitHandler(limit: connections)],
+            idleTimeout: .seconds(Int64(limits.idleTimeoutSeconds)))),
         configuration: ApplicationConfiguration(address: .hostname(config.host, port: config.port), serverName: "dealersync-hq"),
         logger: logger)
 }

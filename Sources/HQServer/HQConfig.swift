@@ -17,6 +17,19 @@ import SyncCore
 /// - `limits.max_wait_seconds` (int, default 30): longest long-poll `wait=`
 /// - `limits.max_clock_ahead_ms` (int, default 300,000): how far ahead of HQ's clock a pushed
 ///   row's clock readings may be before the row is dead-lettered
+/// - `limits.max_writes_per_batch` (int, default 1,000,000): column writes and version entries
+///   one push may decode to
+/// - `limits.max_row_bytes` (int, default 4 MiB, at most 64 MiB): largest stored row version;
+///   a row that would grow past it is dead-lettered
+/// - `limits.max_page_bytes` (int, default 16 MiB, at most 128 MiB): stored bytes in one pull
+///   or feed page (plus at most one row)
+/// - `limits.max_concurrent_uploads` (int, default 32): push bodies being received at once
+/// - `limits.max_pushes_per_dealer` (int, default 2): one dealer's pushes in flight at once
+/// - `limits.min_body_bytes_per_second` (int, default 1,024): a request body slower than this on
+///   average (after its first 10 s) is cut with 408; a 64 kbit/s link sends 8,000
+/// - `limits.idle_timeout_seconds` (int, default 30): a connection silent this long, between
+///   requests or in the middle of a body, is closed (a long poll is not silence)
+/// - `limits.max_connections` (int, default 4,096): open connections; more are answered 503 and closed
 public struct HQConfig: Sendable {
     public var host: String
     public var port: Int
@@ -79,11 +92,27 @@ public struct HQConfig: Sendable {
             maxIngestQueueMillis: try limit("max_ingest_queue_ms", defaults.maxIngestQueueMillis),
             maxPageRows: try limit("max_page_rows", defaults.maxPageRows),
             maxWaitSeconds: try limit("max_wait_seconds", defaults.maxWaitSeconds),
-            maxClockAheadMillis: try limit("max_clock_ahead_ms", defaults.maxClockAheadMillis))
+            maxClockAheadMillis: try limit("max_clock_ahead_ms", defaults.maxClockAheadMillis),
+            maxWritesPerBatch: try limit("max_writes_per_batch", defaults.maxWritesPerBatch),
+            maxRowBytes: try limit("max_row_bytes", defaults.maxRowBytes),
+            maxPageBytes: try limit("max_page_bytes", defaults.maxPageBytes),
+            maxConcurrentUploads: try limit("max_concurrent_uploads", defaults.maxConcurrentUploads),
+            maxPushesPerDealer: try limit("max_pushes_per_dealer", defaults.maxPushesPerDealer),
+            minBodyBytesPerSecond: try limit("min_body_bytes_per_second", defaults.minBodyBytesPerSecond),
+            idleTimeoutSeconds: try limit("idle_timeout_seconds", defaults.idleTimeoutSeconds),
+            maxConnections: try limit("max_connections", defaults.maxConnections))
+        // An agent decompresses at most 256 MiB of one pulled page; a page is at most
+        // max_page_bytes plus one row.
+        for (key, value, cap) in [("max_row_bytes", limits.maxRowBytes, 64 << 20), ("max_page_bytes", limits.maxPageBytes, 128 << 20)] where value > cap {
+            throw HQConfigError(
+                message: "the setting limits.\(key) is \(value); it can be at most \(cap)",
+                hint: "agents refuse pulled pages over 256 MiB; lower limits.\(key)")
+        }
     }
 }
 
-/// Bounds that keep one client from exhausting HQ's memory or write lock.
+/// Bounds that keep one client from exhausting HQ's memory, connections or write lock. The
+/// memory they add up to is in docs/HQ.md ("Memory").
 public struct HQLimits: Sendable, Hashable {
     public var maxBodyBytes: Int
     public var maxDecompressedBytes: Int
@@ -93,10 +122,21 @@ public struct HQLimits: Sendable, Hashable {
     public var maxPageRows: Int
     public var maxWaitSeconds: Int
     public var maxClockAheadMillis: Int
+    public var maxWritesPerBatch: Int
+    public var maxRowBytes: Int
+    public var maxPageBytes: Int
+    public var maxConcurrentUploads: Int
+    public var maxPushesPerDealer: Int
+    public var minBodyBytesPerSecond: Int
+    public var idleTimeoutSeconds: Int
+    public var maxConnections: Int
 
     public init(
         maxBodyBytes: Int = 8 << 20, maxDecompressedBytes: Int = 64 << 20, maxRows: Int = 50_000,
-        maxConcurrentIngests: Int = 4, maxIngestQueueMillis: Int = 2_000, maxPageRows: Int = 5_000, maxWaitSeconds: Int = 30, maxClockAheadMillis: Int = 300_000
+        maxConcurrentIngests: Int = 4, maxIngestQueueMillis: Int = 2_000, maxPageRows: Int = 5_000, maxWaitSeconds: Int = 30,
+        maxClockAheadMillis: Int = 300_000, maxWritesPerBatch: Int = 1_000_000, maxRowBytes: Int = 4 << 20,
+        maxPageBytes: Int = 16 << 20, maxConcurrentUploads: Int = 32, maxPushesPerDealer: Int = 2, minBodyBytesPerSecond: Int = 1_024,
+        idleTimeoutSeconds: Int = 30, maxConnections: Int = 4_096
     ) {
         self.maxClockAheadMillis = maxClockAheadMillis
         self.maxBodyBytes = maxBodyBytes
@@ -106,7 +146,18 @@ public struct HQLimits: Sendable, Hashable {
         self.maxIngestQueueMillis = maxIngestQueueMillis
         self.maxPageRows = maxPageRows
         self.maxWaitSeconds = maxWaitSeconds
+        self.maxWritesPerBatch = maxWritesPerBatch
+        self.maxRowBytes = maxRowBytes
+        self.maxPageBytes = maxPageBytes
+        self.maxConcurrentUploads = maxConcurrentUploads
+        self.maxPushesPerDealer = maxPushesPerDealer
+        self.minBodyBytesPerSecond = minBodyBytesPerSecond
+        self.idleTimeoutSeconds = idleTimeoutSeconds
+        self.maxConnections = maxConnections
     }
+
+    /// One pull or feed page.
+    var page: PageLimit { PageLimit(rows: maxPageRows, bytes: maxPageBytes) }
 }
 
 /// A configuration problem, naming the key.

@@ -37,7 +37,7 @@ enum LatencyScenario {
             var cursor = try await hq.store.latestSequence()
             var seen: [String: Double] = [:]
             while seen.count < count && now() < giveUpAt.withLock({ $0 }) {
-                for entry in try await hq.store.feed(after: cursor, limit: 1_000) {
+                for entry in try await hq.store.feed(after: cursor, limit: PageLimit(rows: 1_000, bytes: HQLimits().maxPageBytes)) {
                     cursor = entry.sequence
                     if entry.version.table == "customers", case .text(let id)? = entry.version.key.values.first, id.hasPrefix("LAT-") {
                         seen[id] = seen[id] ?? now()

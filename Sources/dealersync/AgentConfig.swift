@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Configuration
 import Foundation
 import SyncCapture
@@ -18,7 +21,8 @@ import SyncCore
 /// | `capture.busy_timeout_millis` | 5000 | wait for the DMS's lock before retrying later |
 /// | `capture.batch_rows` | 5000 | rows per pushed batch |
 /// | `hq.url` | required to sync | HQ's base URL, e.g. https://hq.example.com |
-/// | `hq.token` / `hq.token_file` | required to sync | the dealer token (credential `hq-token` under systemd) |
+/// | `hq.allow_insecure_http` | false | allow a plain `http://` hq.url to a host other than this machine (lab networks only) |
+/// | `hq.token` / `hq.token_file` | required to sync | the dealer token (credential `hq-token` under systemd); a warning when the file is open to group or others |
 /// | `hq.ca_file` | system CAs | CA bundle that signed HQ's certificate |
 /// | `hq.client_certificate`, `hq.client_key` | none | mTLS client certificate and key (PEM) |
 /// | `hq.proxy` | none | HTTP(S) proxy URL |
@@ -36,6 +40,8 @@ struct AgentConfig {
 
     struct HQSettings {
         var url: String
+        /// `hq.allow_insecure_http`: plain HTTP to a non-loopback HQ is refused unless set.
+        var allowInsecureHTTP: Bool
         var token: String?
         var tokenSource: String
         var transport: TransportSettings
@@ -100,9 +106,20 @@ struct AgentConfig {
                     throw CommandError(message: "the token file \(file) cannot be read", hint: "check hq.token_file and that the dealersync user may read it")
                 }
                 token = present(text.trimmingCharacters(in: .whitespacesAndNewlines))
+                warnIfOpenToOthers(tokenFile: file)
+            }
+            var allowInsecureHTTP = false
+            if let raw = present(reader.string(forKey: "hq.allow_insecure_http")) {
+                // A misspelt value must not silently mean false (or true): say so.
+                guard let value = Bool(raw.lowercased()) else {
+                    throw CommandError(
+                        message: "`hq.allow_insecure_http` in \(path) is \"\(raw)\", not true or false",
+                        hint: "remove it and use https:// to HQ, or set it to true only for a lab network")
+                }
+                allowInsecureHTTP = value
             }
             hq = HQSettings(
-                url: url, token: token, tokenSource: source, transport: transport,
+                url: url, allowInsecureHTTP: allowInsecureHTTP, token: token, tokenSource: source, transport: transport,
                 pollIntervalMillis: try number("sync.poll_interval_millis", "sync.poll_interval_millis", default: 5_000),
                 pullPageRows: try number("sync.pull_page_rows", "sync.pull_page_rows", default: 1_000),
                 retry: RetryPolicy(
@@ -117,12 +134,29 @@ struct AgentConfig {
         guard let hq else {
             throw CommandError(message: "config file \(configPath) has no `hq.url`", hint: "add `hq:` with `url: https://…` (see deploy/agent.example.yaml)")
         }
+        // Checked here, where the token is about to be sent, not in load: `init` and `status`
+        // read the same file and never talk to HQ.
+        if let problem = AgentConfigChecks.hqURLProblem(hq.url, allowInsecureHTTP: hq.allowInsecureHTTP) {
+            throw CommandError(message: problem.message, hint: problem.hint)
+        }
         guard let token = hq.token else {
             throw CommandError(
                 message: "no HQ token: neither hq.token, the hq-token credential, nor hq.token_file is set",
                 hint: "put the token `dealersync hq add-dealer` printed in a file and set hq.token_file (or LoadCredential=hq-token under systemd)")
         }
         return (hq, token)
+    }
+
+    /// Warns on stderr (the journal under systemd) when group or others may read or write the
+    /// token file: any local account could then push as this dealer. Only `hq.token_file` is
+    /// checked; the systemd credential copy in $CREDENTIALS_DIRECTORY is made by systemd,
+    /// readable by this service only.
+    private static func warnIfOpenToOthers(tokenFile: String) {
+        var info = stat()
+        guard stat(tokenFile, &info) == 0,
+            let problem = AgentConfigChecks.tokenFileProblem(path: tokenFile, mode: UInt32(info.st_mode))
+        else { return }
+        FileHandle.standardError.write(Data("Warning: \(problem.message)\nTry: \(problem.hint)\n".utf8))
     }
 
     /// YAML `key:`, `key: ~` and `key: null` arrive as "", "~" and "null": all mean unset.

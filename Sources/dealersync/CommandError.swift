@@ -31,6 +31,7 @@ extension Error {
         case let error as AgentError: CommandError(message: error.message, hint: error.hint)
         case let error as HQConfigError: CommandError(message: error.message, hint: error.hint)
         case let error as StoreError: CommandError(message: error.message, hint: error.hint)
+        case let error as HQError: CommandError(message: error.message, hint: error.hint)
         default: CommandError(message: "\(self)", hint: "run with the same arguments again; if it repeats, report it with this message")
         }
     }

@@ -17,6 +17,11 @@ struct DealerSync: AsyncParsableCommand {
             """,
         version: DealerSyncVersion.current,
         subcommands: [Init.self, Status.self, Agent.self, Conflicts.self, Resync.self, HQCommand.self, DigestCommand.self, DemoCommand.self])
+
+    static func main() async {
+        LogOutput.bootstrap()
+        await main(nil)
+    }
 }
 
 enum DealerSyncVersion {

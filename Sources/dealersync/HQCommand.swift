@@ -12,8 +12,9 @@ struct HQCommand: AsyncParsableCommand {
               dealersync hq add-dealer DLR-0421 --name "Lyon Nord" --config hq.yaml
               dealersync hq revoke-dealer DLR-0421 --config hq.yaml
               dealersync hq add-reader crm-export --config hq.yaml
+              dealersync hq share vehicles '["LSVAU2180N2183294"]' --dealer DLR-0421 --config hq.yaml
               dealersync hq status --json --store /var/lib/dealersync/hq.sqlite
             The administration commands work with the server stopped.
             """,
-        subcommands: [HQServeCommand.self, HQAddDealerCommand.self, HQRevokeDealerCommand.self, HQAddReaderCommand.self, HQStatusCommand.self])
+        subcommands: [HQServeCommand.self, HQAddDealerCommand.self, HQRevokeDealerCommand.self, HQAddReaderCommand.self, HQShareCommand.self, HQStatusCommand.self])
 }

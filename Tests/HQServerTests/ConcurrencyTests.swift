@@ -123,10 +123,13 @@ final class BlockingStore: SyncStore {
         try await inner.acknowledgedReceipt(dealer: dealer, sha256: sha256)
     }
     func writeAsHQ(_ write: HQWrite) async throws -> HQWriteReceipt { try await inner.writeAsHQ(write) }
-    func changes(for dealer: NodeID, schema: SyncSchema, after: UInt64, limit: Int) async throws -> ChangePage {
+    func share(table: String, key: RowKey, with dealer: NodeID) async throws -> Bool {
+        try await inner.share(table: table, key: key, with: dealer)
+    }
+    func changes(for dealer: NodeID, schema: SyncSchema, after: UInt64, limit: PageLimit) async throws -> ChangePage {
         try await inner.changes(for: dealer, schema: schema, after: after, limit: limit)
     }
-    func feed(after: UInt64, limit: Int) async throws -> [FeedEntry] { try await inner.feed(after: after, limit: limit) }
+    func feed(after: UInt64, limit: PageLimit) async throws -> [FeedEntry] { try await inner.feed(after: after, limit: limit) }
     func latestSequence() async throws -> UInt64 { try await inner.latestSequence() }
     func recordPull(dealer: NodeID, cursor: UInt64, atMillis: Int64, clockSkewMillis: Int64?) async throws {
         try await inner.recordPull(dealer: dealer, cursor: cursor, atMillis: atMillis, clockSkewMillis: clockSkewMillis)

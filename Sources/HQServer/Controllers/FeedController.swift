@@ -19,7 +19,7 @@ public struct FeedController<Store: SyncStore>: Sendable {
         let query = request.uri.queryParameters
         let after = try Cursor.decode(query["after"])
         let limit = try Query.int(query["limit"], name: "limit", default: min(1000, limits.maxPageRows), range: 1...limits.maxPageRows)
-        let entries = try await store.feed(after: after, limit: limit)
+        let entries = try await store.feed(after: after, limit: PageLimit(rows: limit, bytes: limits.maxPageBytes))
         let next = entries.last?.sequence ?? after
         let page = FeedPage(changes: entries.map { FeedChange($0, policy: schema.table(named: $0.version.table)?.policy ?? .lastWriterWins) }, nextCursor: Cursor.encode(next))
         var body = Array(try JSONEncoder.sorted.encode(page))

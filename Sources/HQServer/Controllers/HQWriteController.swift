@@ -50,6 +50,16 @@ public struct HQWriteController<Store: SyncStore>: Sendable {
         guard !body.key.isEmpty else {
             throw HQError.badRequest("the key is empty", hint: "give every primary-key value of the row, in key order")
         }
+        guard body.key.count <= RowLimits.readable.maxKeyValues else {
+            throw HQError.badRequest(
+                "the key has \(body.key.count) values, over the \(RowLimits.readable.maxKeyValues) every reader accepts",
+                hint: "give the row's primary-key values only")
+        }
+        guard (body.values?.count ?? 0) <= RowLimits.readable.maxColumns else {
+            throw HQError.tooLarge(
+                "the write has \(body.values?.count ?? 0) columns, over the \(RowLimits.readable.maxColumns) every reader accepts",
+                hint: "write the row's synced columns only")
+        }
         let values = (body.values ?? [:]).mapValues(\.value)
         if let column = spec.routingColumn, let routed = values[column] {
             switch routed {
@@ -58,8 +68,15 @@ public struct HQWriteController<Store: SyncStore>: Sendable {
                 throw HQError.badRequest("routing column '\(column)' must be TEXT or NULL, not \(routed.storageClass)", hint: "set it to a dealer id")
             }
         }
-        let receipt = try await store.writeAsHQ(
-            HQWrite(spec: spec, key: RowKey(body.key.map(\.value)), values: values, delete: body.delete ?? false, atMillis: Date.nowMillis))
+        let receipt: HQWriteReceipt
+        do {
+            receipt = try await store.writeAsHQ(
+                HQWrite(
+                    spec: spec, key: RowKey(body.key.map(\.value)), values: values, delete: body.delete ?? false,
+                    atMillis: Date.nowMillis, maxRowBytes: limits.maxRowBytes))
+        } catch let error as StoreError where error.kind == .tooLarge {
+            throw HQError.tooLarge(error.message, hint: error.hint)
+        }
         logger.info("hq write", metadata: ["writer": "\(writer.id)", "table": "\(spec.name)", "seq": "\(receipt.feedSequence)"])
         await notifier.notify()
         return PushController<Store>.json(Array(try JSONEncoder.sorted.encode(receipt)))

@@ -17,18 +17,18 @@ public struct PullController<Store: SyncStore>: Sendable {
     func addRoutes(to router: Router<BasicRequestContext>) {
         router.get("/v1/dealers/{id}/changes") { request, context in
             let id = try context.parameters.require("id")
+            // Counted by id only once the token proved it (see PushController).
+            let dealer = try await Authenticator(store: store).dealer(request, id: id)
             do {
-                return try await pull(request, dealerID: id)
+                return try await pull(request, dealer: dealer)
             } catch let error as HQError {
-                // Not for 401: requests without a valid token must not grow HQ's memory.
-                if error.status != .unauthorized { metrics.refused(dealer: id) }
+                metrics.refused(dealer: dealer.rawValue)
                 throw error
             }
         }
     }
 
-    func pull(_ request: Request, dealerID: String) async throws -> Response {
-        let dealer = try await Authenticator(store: store).dealer(request, id: dealerID)
+    func pull(_ request: Request, dealer: NodeID) async throws -> Response {
         let query = request.uri.queryParameters
         let after = try Cursor.decode(query["after"])
         let limit = try Query.int(query["limit"], name: "limit", default: min(1000, limits.maxPageRows), range: 1...limits.maxPageRows)
@@ -36,11 +36,12 @@ public struct PullController<Store: SyncStore>: Sendable {
 
         let deadline = ContinuousClock.now + .seconds(wait)
         var seen = await notifier.generation
-        var page = try await store.changes(for: dealer, schema: schema, after: after, limit: limit)
+        let pageLimit = PageLimit(rows: limit, bytes: limits.maxPageBytes)
+        var page = try await store.changes(for: dealer, schema: schema, after: after, limit: pageLimit)
         while page.rows.isEmpty && ContinuousClock.now < deadline && !Task.isCancelled {
             await notifier.wait(since: seen, timeout: deadline - ContinuousClock.now)
             seen = await notifier.generation
-            page = try await store.changes(for: dealer, schema: schema, after: after, limit: limit)
+            page = try await store.changes(for: dealer, schema: schema, after: after, limit: pageLimit)
         }
         let now = Date.nowMillis
         // `after` is what the agent confirms it has applied: the base of its backlog.

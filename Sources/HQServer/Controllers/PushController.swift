@@ -5,12 +5,19 @@ import SyncCore
 
 /// `POST /v1/dealers/{id}/batches`: a dealer's gzip-compressed batch, checked, merged and
 /// acknowledged in one transaction. The order of checks keeps work proportional to trust:
-/// token, capacity, encoding and checksum before any byte is decompressed.
+/// token, encoding and checksum before any byte is decompressed.
+///
+/// Two gates bound what pushes hold: an upload slot (`uploads`) while the body arrives and
+/// stays in memory, and an ingest slot (`ingests`) only once the whole body is here, for
+/// decompressing, decoding and merging. A stalled upload so never holds an ingest slot, and
+/// it loses its upload slot to the idle timeout or the minimum body rate.
 public struct PushController<Store: SyncStore>: Sendable {
     let store: Store
     let schema: SyncSchema
     let limits: HQLimits
-    let gate: IngestGate
+    let uploads: IngestGate
+    let ingests: IngestGate
+    let inFlight: PushesInFlight
     let notifier: ChangeNotifier
     let metrics: HQMetrics
     let logger: Logger
@@ -18,30 +25,28 @@ public struct PushController<Store: SyncStore>: Sendable {
     func addRoutes(to router: Router<BasicRequestContext>) {
         router.post("/v1/dealers/{id}/batches") { request, context in
             let id = try context.parameters.require("id")
+            // Only a dealer that proved its token is counted and logged by id: ids in
+            // unauthenticated requests are the caller's words and must not grow HQ's memory.
+            let dealer = try await Authenticator(store: store).dealer(request, id: id)
             do {
-                return try await push(request, dealerID: id)
+                return try await push(request, dealer: dealer)
             } catch let error as HQError {
-                // Not for 401: requests without a valid token must not grow HQ's memory.
-                if error.status != .unauthorized { metrics.refused(dealer: id) }
+                metrics.refused(dealer: dealer.rawValue)
                 logger.notice(
                     "push refused",
-                    metadata: ["dealer": "\(id)", "status": "\(error.status.code)", "reason": "\(error.message)"])
+                    metadata: ["dealer": "\(dealer)", "status": "\(error.status.code)", "reason": "\(error.message)"])
                 throw error
             }
         }
     }
 
-    private var auth: Authenticator<Store> { Authenticator(store: store) }
-
-    func push(_ request: Request, dealerID: String) async throws -> Response {
-        let dealer = try await auth.dealer(request, id: dealerID)
-        guard await gate.enter() else {
+    func push(_ request: Request, dealer: NodeID) async throws -> Response {
+        guard inFlight.enter(dealer.rawValue) else {
             throw HQError(
-                .tooManyRequests, "HQ is applying \(gate.capacity) batches already and \(gate.queued) more wait",
-                hint: "retry after the Retry-After seconds, with jitter", headers: [.retryAfter: "1"])
+                .tooManyRequests, "dealer \(dealer) has \(inFlight.maxPerDealer) pushes in flight already",
+                hint: "push one batch at a time and wait for its answer", headers: [.retryAfter: "1"])
         }
-        defer { gate.leave() }
-
+        defer { inFlight.leave(dealer.rawValue) }
         guard request.headers[.contentEncoding]?.lowercased() == "gzip" else {
             throw HQError(.unsupportedMediaType, "the batch must be sent with Content-Encoding: gzip", hint: "gzip the batch body and set Content-Encoding: gzip")
         }
@@ -51,7 +56,10 @@ public struct PushController<Store: SyncStore>: Sendable {
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limits.maxBodyBytes {
             throw bodyTooLarge()
         }
-        let body = try await RequestBody.collect(request, limit: limits.maxBodyBytes, tooLarge: bodyTooLarge)
+        guard await uploads.enter() else { throw busy(uploads, "receiving") }
+        defer { uploads.leave() }
+        let body = try await RequestBody.collect(
+            request, limit: limits.maxBodyBytes, minBytesPerSecond: limits.minBodyBytesPerSecond, tooLarge: bodyTooLarge)
         guard BodyChecksum.sha256Hex(body) == claimedSHA else {
             throw HQError.badRequest("the body does not match its \(BodyChecksum.headerName) checksum", hint: "the body was changed or cut in transit; resend it")
         }
@@ -61,6 +69,8 @@ public struct PushController<Store: SyncStore>: Sendable {
             return Self.json(receipt)
         }
 
+        guard await ingests.enter() else { throw busy(ingests, "applying") }
+        defer { ingests.leave() }
         let batch = try decode(body)
         guard batch.dealer == dealer else {
             throw HQError.badRequest("the batch names dealer \(batch.dealer), not \(dealer)", hint: "push each batch to its own dealer's URL")
@@ -79,19 +89,21 @@ public struct PushController<Store: SyncStore>: Sendable {
             IngestBatch(
                 dealer: dealer, firstSequence: batch.firstSequence, lastSequence: batch.lastSequence, sha256: claimedSHA,
                 compressedBytes: body.count, rows: accepted, deadLetters: dead, receivedAtMillis: now,
-                clockSkewMillis: Self.clockSkew(request, now: now)))
+                clockSkewMillis: Self.clockSkew(request, now: now), maxRowBytes: limits.maxRowBytes))
         switch outcome {
         case .applied(let receipt, let summary):
             metrics.batches.increment()
             metrics.rows.increment(by: batch.rows.count)
-            metrics.deadLetters.increment(by: dead.count)
+            metrics.deadLetters.increment(by: summary.deadLetters)
             metrics.conflicts.increment(by: summary.conflicts)
-            for letter in dead {
-                logger.warning("dead letter", metadata: ["dealer": "\(dealer)", "batch": "\(batch.id)", "reason": "\(letter.reason)"])
+            for notice in summary.notices ?? [] {
+                logger.warning(
+                    notice.kind == .refused ? "dead letter" : "columns overruled",
+                    metadata: ["dealer": "\(dealer)", "batch": "\(batch.id)", "reason": "\(notice.reason)"])
             }
             logger.info(
                 "batch applied",
-                metadata: ["dealer": "\(dealer)", "batch": "\(batch.id)", "rows": "\(batch.rows.count)", "dead_letters": "\(dead.count)"])
+                metadata: ["dealer": "\(dealer)", "batch": "\(batch.id)", "rows": "\(batch.rows.count)", "dead_letters": "\(summary.deadLetters)"])
             await notifier.notify()
             return Self.json(receipt)
         case .replayed(let receipt):
@@ -101,6 +113,12 @@ public struct PushController<Store: SyncStore>: Sendable {
                 .conflict, "batch \(batch.id) was acknowledged before with different content",
                 hint: "a batch id (its sequence range) must always carry the same bytes; check the agent's outbox")
         }
+    }
+
+    private func busy(_ gate: IngestGate, _ doing: String) -> HQError {
+        HQError(
+            .tooManyRequests, "HQ is \(doing) \(gate.capacity) batches already and \(gate.queued) more wait",
+            hint: "retry after the Retry-After seconds, with jitter", headers: [.retryAfter: "1"])
     }
 
     private func bodyTooLarge() -> HQError {
@@ -116,7 +134,7 @@ public struct PushController<Store: SyncStore>: Sendable {
             throw HQError.badRequest(error.message, hint: error.hint)
         }
         do {
-            return try Batch(decoding: plain, limits: BatchLimits(maxRows: limits.maxRows))
+            return try Batch(decoding: plain, limits: BatchLimits(maxRows: limits.maxRows, maxWrites: limits.maxWritesPerBatch))
         } catch let error as SyncCoreError {
             if error.code == .limitExceeded { throw HQError.tooLarge(error.message, hint: error.hint) }
             throw HQError.badRequest(error.message, hint: error.hint)

@@ -96,18 +96,29 @@ public final class SQLiteSyncStore: SyncStore {
                 return sha == batch.sha256 ? .replayed(receipt: Array(receipt)) : .mismatch
             }
             let batchID = "\(dealer):\(batch.firstSequence)-\(batch.lastSequence)"
-            var writer = RowWriter(db: db, source: dealer, atMillis: batch.receivedAtMillis)
-            try writer.start()
+            var writer = try RowWriter(db: db, source: dealer, atMillis: batch.receivedAtMillis, maxRowBytes: batch.maxRowBytes)
             var applied = 0
             var unchanged = 0
+            var deadLetters = batch.deadLetters
+            var notices = batch.deadLetters.map { RowNotice(row: $0.index, table: $0.table, kind: .refused, reason: $0.reason) }
             for row in batch.rows {
-                if try writer.merge(row.version, spec: row.spec, pushedBy: batch.dealer) {
+                switch try writer.merge(pushed: row.version, spec: row.spec, from: batch.dealer) {
+                case .applied:
                     applied += 1
-                } else {
+                case .unchanged:
                     unchanged += 1
+                case .overruled(let columns):
+                    applied += 1
+                    notices.append(RowNotice(
+                        row: row.index, table: row.spec.name, kind: .overruled, columns: columns,
+                        reason: "row \(row.index): table '\(row.spec.name)' columns \(columns.joined(separator: ", ")) are not this store's to write; HQ's value stays"))
+                case .refused(let reason):
+                    let letter = DeadLetter(index: row.index, table: row.spec.name, reason: "row \(row.index): table '\(row.spec.name)': \(reason)", versionBytes: row.version.canonicalBytes)
+                    deadLetters.append(letter)
+                    notices.append(RowNotice(row: row.index, table: row.spec.name, kind: .refused, reason: letter.reason))
                 }
             }
-            for letter in batch.deadLetters {
+            for letter in deadLetters {
                 try db.execute(
                     sql: """
                         INSERT INTO dead_letters (dealer, batch, row_index, table_name, reason, version, at_ms)
@@ -115,9 +126,11 @@ public final class SQLiteSyncStore: SyncStore {
                         """,
                     arguments: [dealer, batchID, letter.index, letter.table, letter.reason, Data(letter.versionBytes), batch.receivedAtMillis])
             }
+            notices.sort { $0.row < $1.row }
             let receipt = PushReceipt(
                 batch: batchID, rows: batch.rows.count + batch.deadLetters.count, applied: applied, unchanged: unchanged,
-                deadLetters: batch.deadLetters.count, conflicts: writer.conflictCount, feedSequence: writer.sequence)
+                deadLetters: deadLetters.count, conflicts: writer.conflictCount, feedSequence: writer.sequence,
+                notices: notices.isEmpty ? nil : Array(notices.prefix(PushReceipt.maxNotices)))
             let receiptBytes = try JSONEncoder.sorted.encode(receipt)
             try db.execute(
                 sql: """
@@ -140,17 +153,10 @@ public final class SQLiteSyncStore: SyncStore {
 
     public func writeAsHQ(_ write: HQWrite) async throws -> HQWriteReceipt {
         try await pool.write { db in
-            let clock = try Row.fetchOne(db, sql: "SELECT counter, hlc FROM hq_clock WHERE id = 1")!
-            let counter = UInt64(clock["counter"] as Int64) + 1
-            var hlc = HybridLogicalClock(last: HLCTimestamp(rawValue: UInt64(bitPattern: clock["hlc"] as Int64)))
-            let existing = try Data.fetchOne(
-                db, sql: "SELECT version FROM rows WHERE table_name = ? AND row_key = ?",
-                arguments: [write.spec.name, Data(write.key.bytes)]
-            ).map { try RowVersion(canonicalBytes: Array($0)) }
-            // HQ's write must come after everything it has seen of the row, even from a fast clock.
-            let now = existing.map { (try? hlc.receive($0.latestHLC, wallMillis: write.atMillis)) ?? hlc.now(wallMillis: write.atMillis) }
-                ?? hlc.now(wallMillis: write.atMillis)
-            let dot = Dot(node: .hq, counter: counter)
+            var writer = try RowWriter(db: db, source: NodeID.hq.rawValue, atMillis: write.atMillis, maxRowBytes: write.maxRowBytes)
+            let existing = try writer.storedVersion(write.spec.name, Data(write.key.bytes))?.version
+            var clock = try HQClock(db)
+            let (dot, now) = clock.next(after: existing?.latestHLC ?? .zero, wallMillis: write.atMillis)
             var version: RowVersion
             if var current = existing {
                 if write.delete { current.delete(dot: dot, hlc: now) } else { current.write(write.values, dot: dot, hlc: now) }
@@ -159,52 +165,79 @@ public final class SQLiteSyncStore: SyncStore {
                 version = RowVersion.inserted(table: write.spec.name, key: write.key, values: write.values, dot: dot, hlc: now)
                 if write.delete { version.delete(dot: dot, hlc: now) }
             }
+            if case .refused(let reason) = try writer.merge(hqVersion: version, spec: write.spec) {
+                throw StoreError(kind: .tooLarge, message: "the write was not stored: \(reason)", hint: "write fewer or smaller values to this row")
+            }
+            try clock.save(db)
+            return HQWriteReceipt(feedSequence: writer.sequence, counter: clock.counter, conflicts: writer.conflictCount)
+        }
+    }
+
+    public func share(table: String, key: RowKey, with dealer: NodeID) async throws -> Bool {
+        try await pool.write { db in
+            guard try String.fetchOne(db, sql: "SELECT kind FROM principals WHERE id = ? AND revoked_ms IS NULL", arguments: [dealer.rawValue]) == PrincipalKind.dealer.rawValue else {
+                throw StoreError(kind: .notFound, message: "no active dealer has the id \(dealer)", hint: "run `dealersync hq status` to list dealers")
+            }
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM rows WHERE table_name = ? AND row_key = ?", arguments: [table, Data(key.bytes)]) == true else {
+                throw StoreError(kind: .notFound, message: "HQ has no row of table '\(table)' with that key", hint: "check the table name and the key's values and types")
+            }
             try db.execute(
-                sql: "UPDATE hq_clock SET counter = ?, hlc = ? WHERE id = 1",
-                arguments: [Int64(counter), Int64(bitPattern: now.rawValue)])
-            var writer = RowWriter(db: db, source: NodeID.hq.rawValue, atMillis: write.atMillis)
-            try writer.start()
-            _ = try writer.merge(version, spec: write.spec, pushedBy: nil)
-            return HQWriteReceipt(feedSequence: writer.sequence, counter: counter, conflicts: writer.conflictCount)
+                sql: "INSERT INTO holders (dealer, table_name, row_key, known_seq) VALUES (?, ?, ?, 0) ON CONFLICT DO NOTHING",
+                arguments: [dealer.rawValue, table, Data(key.bytes)])
+            return db.changesCount == 1
         }
     }
 
     // MARK: Pulls
 
-    public func changes(for dealer: NodeID, schema: SyncSchema, after: UInt64, limit: Int) async throws -> ChangePage {
+    public func changes(for dealer: NodeID, schema: SyncSchema, after: UInt64, limit: PageLimit) async throws -> ChangePage {
         let routing = RoutingSQL(schema: schema)
         return try await pool.read { db in
             let latest = try Self.latestSequence(db)
             guard let filter = routing.filter else { return ChangePage(rows: [], nextCursor: latest) }
-            let rows = try Row.fetchAll(
+            let cursor = try Row.fetchCursor(
                 db,
                 sql: """
                     SELECT r.feed_seq, r.version FROM rows r
                     WHERE r.feed_seq > ? AND \(filter)
                     ORDER BY r.feed_seq LIMIT ?
                     """,
-                arguments: [Int64(bitPattern: after)] + routing.arguments(dealer: dealer.rawValue) + [limit])
-            let page = try rows.map { row -> (sequence: UInt64, version: RowVersion) in
+                arguments: [Int64(bitPattern: after)] + routing.arguments(dealer: dealer.rawValue) + [limit.rows])
+            var page: [(sequence: UInt64, version: RowVersion)] = []
+            var bytes = 0
+            var full = false
+            while let row = try cursor.next() {
                 let data: Data = row["version"]
-                return (UInt64(row["feed_seq"] as Int64), try RowVersion(canonicalBytes: Array(data)))
+                // Rows are at most max_row_bytes each, so a page is at most bytes + one row.
+                if !page.isEmpty && bytes + data.count > limit.bytes {
+                    full = true
+                    break
+                }
+                bytes += data.count
+                page.append((UInt64(row["feed_seq"] as Int64), try RowVersion(canonicalBytes: Array(data))))
             }
             // A short page saw every change up to `latest`; a full one continues after its last row.
-            let next = page.count == limit ? page.last!.sequence : max(latest, after)
+            let next = full || page.count == limit.rows ? page.last!.sequence : max(latest, after)
             return ChangePage(rows: page, nextCursor: next)
         }
     }
 
-    public func feed(after: UInt64, limit: Int) async throws -> [FeedEntry] {
+    public func feed(after: UInt64, limit: PageLimit) async throws -> [FeedEntry] {
         try await pool.read { db in
-            try Row.fetchAll(
+            let cursor = try Row.fetchCursor(
                 db, sql: "SELECT seq, version, source, at_ms FROM feed WHERE seq > ? ORDER BY seq LIMIT ?",
-                arguments: [Int64(bitPattern: after), limit]
-            ).map { row in
+                arguments: [Int64(bitPattern: after), limit.rows])
+            var entries: [FeedEntry] = []
+            var bytes = 0
+            while let row = try cursor.next() {
                 let data: Data = row["version"]
-                return FeedEntry(
+                if !entries.isEmpty && bytes + data.count > limit.bytes { break }
+                bytes += data.count
+                entries.append(FeedEntry(
                     sequence: UInt64(row["seq"] as Int64), source: row["source"], atMillis: row["at_ms"],
-                    version: try RowVersion(canonicalBytes: Array(data)))
+                    version: try RowVersion(canonicalBytes: Array(data))))
             }
+            return entries
         }
     }
 
@@ -323,104 +356,3 @@ struct RoutingSQL {
     private func placeholders(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ", ") }
 }
 
-/// Merges versions into `rows` inside one write transaction, appending each change to the
-/// feed with the next sequence and keeping holders and the conflict log up to date.
-struct RowWriter {
-    let db: Database
-    let source: String
-    let atMillis: Int64
-    private(set) var sequence: UInt64 = 0
-    private(set) var conflictCount = 0
-
-    init(db: Database, source: String, atMillis: Int64) {
-        self.db = db
-        self.source = source
-        self.atMillis = atMillis
-    }
-
-    mutating func start() throws { sequence = try SQLiteSyncStore.latestSequence(db) }
-
-    /// Merges `remote`; returns whether the stored row changed. `pushedBy` is the dealer that
-    /// sent it (nil for HQ's own writes), which then holds the row.
-    mutating func merge(_ remote: RowVersion, spec: TableSpec, pushedBy: NodeID?) throws -> Bool {
-        let key = Data(remote.key.bytes)
-        let stored = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT version, feed_seq FROM rows WHERE table_name = ? AND row_key = ?"), arguments: [spec.name, key])
-        let local = try stored.map { row -> RowVersion in
-            let data: Data = row["version"]
-            return try RowVersion(canonicalBytes: Array(data))
-        }
-        let policy = spec.policy
-        let result = SyncCore.merge(local: local, remote: remote, policy: policy)
-        let pusherHasIt = result.merged == remote
-        guard result.outcome != .unchanged else {
-            if let pushedBy, pusherHasIt, spec.direction.dealerPulls, let stored {
-                try hold(pushedBy, spec.name, key, knownSequence: stored["feed_seq"] as Int64)
-            }
-            return false
-        }
-        sequence += 1
-        let seq = Int64(bitPattern: sequence)
-        let bytes = Data(result.merged.canonicalBytes)
-        var routed: String? = nil
-        if spec.direction.dealerPulls, let column = spec.routingColumn,
-            case .text(let dealer)? = result.merged.values(policy: policy)[column]
-        {
-            routed = dealer
-        }
-        try db.cachedStatement(sql: """
-                INSERT INTO rows (table_name, row_key, version, feed_seq, routed_dealer) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (table_name, row_key) DO UPDATE SET
-                  version = excluded.version, feed_seq = excluded.feed_seq, routed_dealer = excluded.routed_dealer
-                """).execute(
-            arguments: [spec.name, key, bytes, seq, routed])
-        try db.cachedStatement(sql: "INSERT INTO feed (seq, table_name, row_key, version, source, at_ms) VALUES (?, ?, ?, ?, ?, ?)").execute(
-            arguments: [seq, spec.name, key, bytes, source, atMillis])
-        if let pushedBy, spec.direction.dealerPulls {
-            // The pusher holds the row; it already has this version only if the merge took its own.
-            try hold(pushedBy, spec.name, key, knownSequence: pusherHasIt ? seq : nil)
-        }
-        if let routed, routed != pushedBy?.rawValue {
-            try hold(routed, spec.name, key, knownSequence: nil)
-        }
-        for conflict in result.conflicts {
-            try log(conflict, seq: seq)
-        }
-        return true
-    }
-
-    private func hold(_ dealer: NodeID, _ table: String, _ key: Data, knownSequence: Int64?) throws {
-        try hold(dealer.rawValue, table, key, knownSequence: knownSequence)
-    }
-
-    private func hold(_ dealer: String, _ table: String, _ key: Data, knownSequence: Int64?) throws {
-        if let knownSequence {
-            try db.cachedStatement(sql: """
-                    INSERT INTO holders (dealer, table_name, row_key, known_seq) VALUES (?, ?, ?, ?)
-                    ON CONFLICT DO UPDATE SET known_seq = excluded.known_seq
-                    """).execute(
-                arguments: [dealer, table, key, knownSequence])
-        } else {
-            try db.cachedStatement(sql: "INSERT INTO holders (dealer, table_name, row_key, known_seq) VALUES (?, ?, ?, 0) ON CONFLICT DO NOTHING").execute(
-                arguments: [dealer, table, key])
-        }
-    }
-
-    private mutating func log(_ conflict: Conflict, seq: Int64) throws {
-        func json(_ value: SQLValue?) -> String? {
-            value.flatMap { (try? JSONEncoder.sorted.encode(TypedValue($0))).map { String(decoding: $0, as: UTF8.self) } }
-        }
-        let losing = conflict.losingValues.compactMap { json($0) }.joined(separator: ",")
-        try db.cachedStatement(sql: """
-                INSERT INTO conflicts (identity, table_name, row_key, column_name, reason, winner, losers,
-                  winning_value, losing_values, source, feed_seq, at_ms)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (identity) DO NOTHING
-                """).execute(
-            arguments: [
-                conflict.identity, conflict.table, Data(conflict.key.bytes), conflict.column, conflict.reason.rawValue,
-                conflict.winner.description, conflict.losers.map(\.description).joined(separator: ","),
-                json(conflict.winningValue), "[\(losing)]", source, seq, atMillis,
-            ])
-        conflictCount += db.changesCount
-    }
-}

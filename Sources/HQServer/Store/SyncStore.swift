@@ -22,9 +22,14 @@ public protocol SyncStore: Sendable {
     /// A write by HQ itself (node `hq`): its counter and HLC advance in the same transaction.
     func writeAsHQ(_ write: HQWrite) async throws -> HQWriteReceipt
 
+    /// Lets `dealer` hold a row it did not create and is not routed: it receives the row and
+    /// may write it from now on. True when the dealer did not hold it yet. `up` rows cannot be
+    /// shared (they stay with their store).
+    func share(table: String, key: RowKey, with dealer: NodeID) async throws -> Bool
+
     // MARK: Pulls
-    func changes(for dealer: NodeID, schema: SyncSchema, after: UInt64, limit: Int) async throws -> ChangePage
-    func feed(after: UInt64, limit: Int) async throws -> [FeedEntry]
+    func changes(for dealer: NodeID, schema: SyncSchema, after: UInt64, limit: PageLimit) async throws -> ChangePage
+    func feed(after: UInt64, limit: PageLimit) async throws -> [FeedEntry]
     func latestSequence() async throws -> UInt64
     /// Records a dealer's pull: last seen, the cursor it now holds, its clock skew.
     func recordPull(dealer: NodeID, cursor: UInt64, atMillis: Int64, clockSkewMillis: Int64?) async throws
@@ -81,6 +86,18 @@ public struct DeadLetter: Sendable {
     public var versionBytes: [UInt8]
 }
 
+/// How much one pull or feed page may hold: rows, and bytes of stored versions. A page
+/// always has at least one row when any is due (each is at most `limits.max_row_bytes`).
+public struct PageLimit: Sendable, Hashable {
+    public var rows: Int
+    public var bytes: Int
+
+    public init(rows: Int, bytes: Int) {
+        self.rows = rows
+        self.bytes = bytes
+    }
+}
+
 public struct IngestBatch: Sendable {
     public var dealer: NodeID
     public var firstSequence: UInt64
@@ -91,6 +108,8 @@ public struct IngestBatch: Sendable {
     public var deadLetters: [DeadLetter]
     public var receivedAtMillis: Int64
     public var clockSkewMillis: Int64?
+    /// A merged row larger than this is dead-lettered instead of stored.
+    public var maxRowBytes: Int
 }
 
 public enum IngestOutcome: Sendable {
@@ -112,11 +131,39 @@ public struct PushReceipt: Codable, Sendable, Hashable {
     public var conflicts: Int
     /// The feed sequence after this batch was applied.
     public var feedSequence: UInt64
+    /// Rows HQ did not take as sent (the first `maxNotices`), for the store's `status`.
+    public var notices: [RowNotice]?
+
+    /// A receipt lists at most this many rows; `dead_letters` still counts them all.
+    public static let maxNotices = 100
 
     enum CodingKeys: String, CodingKey {
-        case batch, rows, applied, unchanged, conflicts
+        case batch, rows, applied, unchanged, conflicts, notices
         case deadLetters = "dead_letters"
         case feedSequence = "feed_sequence"
+    }
+}
+
+/// One pushed row that HQ did not take as sent: dead-lettered, or applied with some columns
+/// keeping HQ's value. The reason names the row index, table and columns, never a value.
+public struct RowNotice: Codable, Sendable, Hashable {
+    public enum Kind: String, Codable, Sendable {
+        case refused
+        case overruled
+    }
+
+    public var row: Int
+    public var table: String
+    public var kind: Kind
+    public var columns: [String]?
+    public var reason: String
+
+    public init(row: Int, table: String, kind: Kind, columns: [String]? = nil, reason: String) {
+        self.row = row
+        self.table = table
+        self.kind = kind
+        self.columns = columns
+        self.reason = reason
     }
 }
 
@@ -126,6 +173,7 @@ public struct HQWrite: Sendable {
     public var values: [String: SQLValue]
     public var delete: Bool
     public var atMillis: Int64
+    public var maxRowBytes: Int
 }
 
 public struct HQWriteReceipt: Codable, Sendable {
@@ -184,7 +232,7 @@ public struct DealerStatus: Codable, Sendable, Hashable {
 
 /// A store problem the caller can act on.
 public struct StoreError: Error, CustomStringConvertible, Sendable {
-    public enum Kind: Sendable { case exists, notFound, corrupt }
+    public enum Kind: Sendable { case exists, notFound, corrupt, tooLarge }
     public var kind: Kind
     public var message: String
     public var hint: String

@@ -60,6 +60,22 @@ public struct RowVersion: Hashable, Sendable {
         liveness = [LivenessWrite(alive: false, dot: dot, hlc: hlc)]
     }
 
+    /// The same version without `names`' column writes: what a push contributes once the
+    /// columns its sender may not write are set aside (see docs/SECURITY.md).
+    public func removingColumns(_ names: Set<String>) -> RowVersion {
+        var version = self
+        for name in names { version.columns[name] = nil }
+        return version
+    }
+
+    /// A write to one column alone, leaving the row's existence as it is: how HQ puts its
+    /// own value back over a write it did not let in, so that every node, the writer too,
+    /// sees HQ's value as the newer write.
+    public mutating func overwrite(column: String, with value: SQLValue, dot: Dot, hlc: HLCTimestamp) {
+        versionVector.record(dot)
+        columns[column] = [ColumnWrite(value: value, dot: dot, hlc: hlc)]
+    }
+
     /// Whether the row exists under `policy` (a delete may lose to a concurrent update).
     public func isAlive(policy: MergePolicy) -> Bool { policy.winner(of: liveness).alive }
 

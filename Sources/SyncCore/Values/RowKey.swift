@@ -27,7 +27,7 @@ public struct RowKey: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     static func read(from reader: inout ByteReader) throws -> RowKey {
-        let count = try reader.readCount(maximum: 64, of: "key column count")
+        let count = try reader.readCount(maximum: RowLimits.readable.maxKeyValues, of: "key column count")
         guard count > 0 else { throw reader.error(.malformedBatch, "key has no columns") }
         var values: [SQLValue] = []
         values.reserveCapacity(count)

@@ -33,10 +33,47 @@ public struct BatchLimits: Hashable, Sendable {
     public var maxRows: Int
     public var maxColumnsPerRow: Int
     public var maxWritesPerColumn: Int
+    /// Version-vector entries, existence writes and column writes of all rows together: the
+    /// decoded work of one batch. Bytes alone do not bound it: a 416 KiB push of repeated
+    /// small writes once decoded into 12 million column writes (841 MB at HQ).
+    public var maxWrites: Int
 
-    public init(maxRows: Int = 100_000, maxColumnsPerRow: Int = 2_000, maxWritesPerColumn: Int = 1_000) {
+    public init(
+        maxRows: Int = 100_000, maxColumnsPerRow: Int = RowLimits.readable.maxColumns,
+        maxWritesPerColumn: Int = RowLimits.readable.maxWritesPerColumn, maxWrites: Int = 2_000_000
+    ) {
         self.maxRows = maxRows
         self.maxColumnsPerRow = maxColumnsPerRow
         self.maxWritesPerColumn = maxWritesPerColumn
+        self.maxWrites = maxWrites
+    }
+}
+
+/// The shape every reader of a row version accepts: the decoder of stored versions and of
+/// pulled pages uses these bounds, so a version over them could be stored but never read
+/// again. HQ checks each merged version against them before it commits (a merge can grow a
+/// row past what either side sent: 2,000 columns from one push and one more from the next).
+public struct RowLimits: Hashable, Sendable {
+    public var maxKeyValues: Int
+    public var maxColumns: Int
+    public var maxWritesPerColumn: Int
+
+    public static let readable = RowLimits(maxKeyValues: 64, maxColumns: 2_000, maxWritesPerColumn: 1_000)
+
+    /// What makes `version` unreadable, naming counts (never values); nil when it fits.
+    public func violation(of version: RowVersion) -> String? {
+        if version.key.values.count > maxKeyValues {
+            return "its key has \(version.key.values.count) values, over the \(maxKeyValues) every reader accepts"
+        }
+        if version.columns.count > maxColumns {
+            return "it has \(version.columns.count) columns, over the \(maxColumns) every reader accepts"
+        }
+        if version.liveness.count > maxWritesPerColumn {
+            return "it holds \(version.liveness.count) concurrent existence writes, over the \(maxWritesPerColumn) every reader accepts"
+        }
+        if let (column, writes) = version.columns.first(where: { $0.value.count > maxWritesPerColumn }) {
+            return "column '\(column)' holds \(writes.count) concurrent writes, over the \(maxWritesPerColumn) every reader accepts"
+        }
+        return nil
     }
 }

@@ -86,6 +86,8 @@ private struct RowDecoder {
     let baseHLC: UInt64
     let limits: BatchLimits
     private var nodeCache: [Int: NodeID] = [:]
+    /// Entries and writes decoded so far, against `limits.maxWrites`.
+    private var decodedWrites = 0
 
     init(strings: [String], baseHLC: UInt64, limits: BatchLimits) {
         self.strings = strings
@@ -101,6 +103,7 @@ private struct RowDecoder {
         reader.rowPosition = (index, table, nil)
 
         let vvCount = try reader.readCount(maximum: reader.remaining, of: "version vector size")
+        try count(vvCount, &reader)
         var counters: [NodeID: UInt64] = [:]
         var previousNode: Int = -1
         for _ in 0..<vvCount {
@@ -116,6 +119,7 @@ private struct RowDecoder {
 
         let livenessCount = try reader.readCount(maximum: limits.maxWritesPerColumn, of: "existence write count")
         guard livenessCount > 0 else { throw reader.error(.malformedBatch, "row has no existence write") }
+        try count(livenessCount, &reader)
         var liveness: [LivenessWrite] = []
         for _ in 0..<livenessCount {
             let flag = try reader.readByte()
@@ -136,6 +140,7 @@ private struct RowDecoder {
             reader.rowPosition = (index, table, column)
             let writeCount = try reader.readCount(maximum: limits.maxWritesPerColumn, of: "write count")
             guard writeCount > 0 else { throw reader.error(.malformedBatch, "column has no write") }
+            try count(writeCount, &reader)
             var writes: [ColumnWrite] = []
             for _ in 0..<writeCount {
                 let value = try SQLValue.read(from: &reader)
@@ -146,6 +151,16 @@ private struct RowDecoder {
         }
         return RowVersion(
             table: table, key: key, versionVector: vv, origin: origin, liveness: liveness, columns: columns)
+    }
+
+    /// Counts decoded entries and writes before they are allocated.
+    private mutating func count(_ items: Int, _ reader: inout ByteReader) throws {
+        decodedWrites += items
+        guard decodedWrites <= limits.maxWrites else {
+            throw SyncCoreError(
+                .limitExceeded, "batch holds more than \(limits.maxWrites) column writes and version entries",
+                hint: "send smaller batches (agent setting batch_rows)")
+        }
     }
 
     private func ref(_ reader: inout ByteReader) throws -> Int {
