@@ -72,6 +72,7 @@ extension DealerSync {
                 "clock offset     \(status.clockOffsetMillis.map { "\($0) ms to HQ" } ?? "not measured")",
                 "conflicts        \(status.unresolvedConflicts) decided automatically, awaiting review"
                     + (status.unresolvedConflicts > 0 ? " (dealersync conflicts list)" : ""),
+                "HQ's answers     \(status.refusedByHQ) pushed rows refused, \(status.overruledByHQ) with columns HQ kept",
             ]
             for problem in status.problems {
                 lines.append("problem          \(problem.message)")

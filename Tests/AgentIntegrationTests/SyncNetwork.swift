@@ -70,6 +70,7 @@ struct SyncNetwork {
     func agentConfig(_ dealer: String, hqURL: String, extra: String = "") throws -> String {
         let tokenFile = directory.file("\(dealer)-hq-token")
         try tokens[dealer]!.write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        chmod(tokenFile, 0o600)
         let config = directory.file("\(dealer)-agent.yaml")
         try """
             node_id: \(dealer)
@@ -78,6 +79,8 @@ struct SyncNetwork {
               url: \(hqURL)
               token_file: \(tokenFile)
               connect_timeout_millis: 3000
+              # The network tests' namespaces use private addresses over plain HTTP.
+              allow_insecure_http: true
 
             """.appending(extra).write(toFile: config, atomically: true, encoding: .utf8)
         return config

@@ -97,6 +97,8 @@ struct FeedAndStatusTests {
                 "DLR-1", PushRequest(batch: Batch(dealer: nodeOne, schemaVersion: 3, firstSequence: 1, lastSequence: 2, rows: [created, editOne]), token: hq.tokens["DLR-1"]!))
             #expect(try receipt(first).conflicts == 0)
             let (_, cursor) = try await client.pull("DLR-1", token: hq.tokens["DLR-1"]!)
+            // DLR-2 may write the row only once it holds it (docs/SECURITY.md): HQ shares it.
+            #expect(try await hq.store.share(table: "customers", key: created.key, with: nodeTwo))
             let second = try await client.push(
                 "DLR-2", PushRequest(batch: Batch(dealer: nodeTwo, schemaVersion: 3, firstSequence: 1, lastSequence: 1, rows: [editTwo]), token: hq.tokens["DLR-2"]!))
             #expect(try receipt(second).conflicts == 1)

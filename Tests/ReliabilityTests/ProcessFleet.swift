@@ -73,6 +73,7 @@ final class ProcessFleet: @unchecked Sendable {
             }
             let tokenFile = directory.file("\(id).token")
             try String(token).write(toFile: tokenFile, atomically: true, encoding: .utf8)
+            chmod(tokenFile, 0o600)
             var dms: TestDMS?
             let dmsPath: String
             if let path = dmsPaths[id] {

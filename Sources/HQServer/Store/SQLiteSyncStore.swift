@@ -18,6 +18,7 @@ public final class SQLiteSyncStore: SyncStore {
 
     /// Opens (creating if needed) the store at `path` and brings its schema up to date.
     public init(path: String) throws {
+        try StoreFile.prepare(path: path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in

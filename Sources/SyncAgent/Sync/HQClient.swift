@@ -22,7 +22,12 @@ struct HQClient: Sendable {
         var cursor: String
     }
 
-    func push(_ entry: OutboxEntry, now: () -> Int64) async throws -> Exchange<Void> {
+    /// The part of HQ's push receipt the agent keeps: rows HQ did not take as sent.
+    struct PushReceipt: Decodable {
+        var notices: [HQNotice]?
+    }
+
+    func push(_ entry: OutboxEntry, now: () -> Int64) async throws -> Exchange<[HQNotice]> {
         let sent = now()
         let response = try await exchange(HTTPRequest(
             method: "POST", url: "\(settings.hqURL)/v1/dealers/\(dealer.rawValue)/batches",
@@ -34,7 +39,9 @@ struct HQClient: Sendable {
                 ("X-Dealersync-Clock", String(sent)),
             ],
             body: entry.body), what: "push of batch \(dealer):\(entry.firstSequence)-\(entry.lastSequence)")
-        return Exchange(value: (), offsetMillis: Self.offset(response, sent: sent))
+        // An older HQ sends no notices; an unreadable receipt costs only the notices.
+        let notices = (try? JSONDecoder().decode(PushReceipt.self, from: Data(response.body)))?.notices ?? []
+        return Exchange(value: notices, offsetMillis: Self.offset(response, sent: sent))
     }
 
     func pull(after cursor: String?, now: () -> Int64) async throws -> Exchange<PullPage> {

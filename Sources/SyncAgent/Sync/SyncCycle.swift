@@ -78,9 +78,15 @@ public final class SyncCycle: Sendable {
         while pushed < limit, let entry = try database.outbox(limit: 1).first {
             async let exchange = client.push(entry, now: clock)
             try stampNextBatch()
-            let offset = try await exchange.offsetMillis
+            let answer = try await exchange
             try database.acknowledge(entry)
-            try measured(offset)
+            try database.recordHQNotices(answer.value, batch: "\(entry.firstSequence)-\(entry.lastSequence)")
+            for notice in answer.value {
+                logger.warning(
+                    notice.kind == .refused ? "HQ refused a pushed row" : "HQ kept its value in a pushed row",
+                    metadata: ["batch": "\(entry.firstSequence)-\(entry.lastSequence)", "reason": "\(notice.reason)"])
+            }
+            try measured(answer.offsetMillis)
             pushed += 1
             report.pushedBatches += 1
             report.pushedRows += entry.rowCount

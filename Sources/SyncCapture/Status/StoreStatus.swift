@@ -40,6 +40,10 @@ public struct StoreStatus: Codable, Hashable, Sendable {
     public var unresolvedConflicts: Int
     /// Rows from HQ the DMS refused so far (kept in `_dealersync_held`, retried every cycle).
     public var heldRows: Int = 0
+    /// Pushed rows HQ refused (dead letters at HQ) and rows whose columns HQ overruled,
+    /// among the newest kept notices (`_dealersync_hq_notices`).
+    public var refusedByHQ: Int = 0
+    public var overruledByHQ: Int = 0
     public var lastError: Problem?
     public var tableProblems: [String: String]
     public var health: Health
@@ -114,6 +118,18 @@ extension DealerDatabase {
                         hint: "the DMS's own constraint or trigger refused them; correct the row at HQ or the DMS rule; the agent retries every cycle"))
                 }
             }
+            let notices = try Self.hqNoticeSummary(db)
+            if let refused = notices[.refused] {
+                if health == .healthy { health = .degraded }
+                problems.append(.init(
+                    message: "HQ refused \(refused.count) pushed rows (newest: \(refused.newest))",
+                    hint: "the rows stay as they are in this store and in HQ's dead letters; HQ's operators can share a row with this store (`dealersync hq share`) or fix its cause"))
+            }
+            if let overruled = notices[.overruled] {
+                problems.append(.init(
+                    message: "HQ kept its own value in \(overruled.count) pushed rows (newest: \(overruled.newest))",
+                    hint: "these columns belong to HQ or to the store that created the row (sync schema `owners`); HQ's value arrives at the next pull"))
+            }
             if let oldestSeconds, oldestSeconds > thresholds.unsentSeconds, health == .healthy {
                 health = .degraded
                 problems.append(.init(
@@ -125,7 +141,8 @@ extension DealerDatabase {
                 schemaVersion: try millis("schema_version").map(Int.init), pendingChanges: pending,
                 outboxBatches: outbox["n"], outboxRows: outbox["rows"], oldestUnsentSeconds: oldestSeconds,
                 lastPushAt: try date(AgentStateKey.lastPushAt), lastPullAt: try date(AgentStateKey.lastPullAt),
-                clockOffsetMillis: try millis("hlc_offset"), unresolvedConflicts: conflicts, heldRows: held, lastError: lastError,
+                clockOffsetMillis: try millis("hlc_offset"), unresolvedConflicts: conflicts, heldRows: held,
+                refusedByHQ: notices[.refused]?.count ?? 0, overruledByHQ: notices[.overruled]?.count ?? 0, lastError: lastError,
                 tableProblems: tableProblems, health: health, problems: problems)
         }
     }

@@ -89,6 +89,22 @@ enum SyncTables {
             ) WITHOUT ROWID;
             """
         ),
+        (
+            "4-hq-notices",
+            """
+            -- Pushed rows HQ did not take as sent (refused, or columns this store may not
+            -- write), from HQ's push receipts, for `status`. The newest 1,000 are kept.
+            CREATE TABLE _dealersync_hq_notices (
+                id INTEGER PRIMARY KEY,
+                batch TEXT NOT NULL,
+                row_index INTEGER NOT NULL,
+                table_name TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                received_at INTEGER NOT NULL
+            );
+            """
+        ),
     ]
 
     /// Creates or upgrades dealersync's tables. Idempotent.
