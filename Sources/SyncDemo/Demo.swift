@@ -103,6 +103,8 @@ public final class Demo {
         }
         let same = views[0] == views[1]
         say("   \(same ? "both stores now show" : "STORES DIFFER:") mobile \(Self.maskMobile(views[0]["mobile"])), class \(views[0]["customer_class"] as String? ?? "-"), DLR-BJ02's new address")
+        let overruled = try databases["DLR-BJ02"]!.status().overruledByHQ
+        say("   DLR-BJ02's class change did not count: a store cannot write a column HQ owns; HQ kept its value and told the store (status: \(overruled) row with columns HQ kept)")
 
         // A hot lead from HQ to Guangzhou, and its outcome back.
         let lead = "LEAD-\(options.seed)-001"

@@ -36,14 +36,21 @@ struct HostileDealerTests {
         return rows
     }
 
-    /// The feed's latest values of a row, by column.
+    /// The feed's latest values of a row, by column (every page read).
     static func feedValues(_ client: some TestClientProtocol, _ hq: HQFixture, table: String, key: String) async throws -> [String: SQLValue]? {
-        let response = try await client.execute(uri: "/v1/feed?limit=5000", method: .get, headers: hq.bearer("crm"))
-        let page = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as! [String: Any]
-        let changes = (page["changes"] as! [[String: Any]]).filter {
-            $0["table"] as? String == table && (($0["key"] as? [[String: Any]])?.first?["value"] as? String) == key
+        var cursor = "c1.0"
+        var latest: [String: Any]? = nil
+        for _ in 0..<10_000 {
+            let response = try await client.execute(uri: "/v1/feed?after=\(cursor)&limit=5000", method: .get, headers: hq.bearer("crm"))
+            let page = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as! [String: Any]
+            let changes = page["changes"] as! [[String: Any]]
+            if changes.isEmpty { break }
+            for change in changes where change["table"] as? String == table && ((change["key"] as? [[String: Any]])?.first?["value"] as? String) == key {
+                latest = change
+            }
+            cursor = page["next_cursor"] as! String
         }
-        guard let last = changes.last, let values = last["values"] as? [String: [String: Any]] else { return nil }
+        guard let values = latest?["values"] as? [String: [String: Any]] else { return nil }
         return values.compactMapValues { typed in
             switch typed["type"] as? String {
             case "text": (typed["value"] as? String).map(SQLValue.text)
@@ -124,11 +131,11 @@ struct HostileDealerTests {
                 table: hqDot.table, key: hqDot.key,
                 versionVector: hqDot.versionVector.merging(VersionVector([.hq: 99])), origin: hqDot.origin,
                 liveness: hqDot.liveness, columns: ["state": [ColumnWrite(value: .text("lost"), dot: Dot(node: .hq, counter: 99), hlc: hqDot.latestHLC)]])
-            // A new row claimed as DLR-1's, and an origin older than the real one.
+            // A new row claimed as DLR-1's, and a held row claimed as another node's creation.
             var claimed = two.insert("customers", key: [.text("C-2")], ["name": .text("x")])
             claimed.origin = RowOrigin(node: one.node, hlc: claimed.origin.hlc)
             var older = two.update(routed[0], ["state": .text("old")])
-            older.origin = RowOrigin(node: two.node, hlc: HLCTimestamp(rawValue: 1))
+            older.origin = RowOrigin(node: try NodeID("DLR-3"), hlc: HLCTimestamp(rawValue: 1))
             let answer = try await Self.push(client, hq, "DLR-2", [forged, hqDot, claimed, older], sequence: 1)
             #expect(answer.deadLetters == 4 && answer.applied == 0, "\(answer)")
             let reasons = (answer.notices ?? []).map(\.reason).joined(separator: "\n")
@@ -173,6 +180,35 @@ struct HostileDealerTests {
             // HQ's own reassignment still routes.
             _ = try await client.hqWrite(#"{"table":"leads","key":["L-1"],"values":{"assigned_dealer":"DLR-3"}}"#, token: hq.tokens["hq-crm"]!)
             #expect(try await Self.pullAll(client, hq, "DLR-3").count == 1)
+        }
+    }
+
+    @Test("an origin older than the real one does not take over origin-owned columns; the creator's edits still win")
+    func originTakeover() async throws {
+        let hq = try await HQFixture()
+        defer { hq.cleanUp() }
+        let app = try await buildApplication(hq.config)
+        try await app.test(.live) { client in
+            var one = FakeDealer("DLR-1")
+            var two = FakeDealer("DLR-2")
+            let customer = one.insert("customers", key: [.text("C-1")], ["notes": .text("VIP, call after 6pm"), "name": .text("韩梅梅")])
+            _ = try await Self.push(client, hq, "DLR-1", [customer], sequence: 1)
+            #expect(try await hq.store.share(table: "customers", key: customer.key, with: two.node))
+            let (shared, _) = try await client.pull("DLR-2", token: hq.tokens["DLR-2"]!)
+            // DLR-2 claims it created the row long before, and rewrites the creator's notes.
+            var takeover = two.update(shared.rows[0], ["notes": .text("mine now"), "name": .text("韩梅")])
+            takeover.origin = RowOrigin(node: two.node, hlc: HLCTimestamp(rawValue: 1))
+            let answer = try await Self.push(client, hq, "DLR-2", [takeover], sequence: 1)
+            #expect(answer.applied == 1 && Self.noticeKinds(answer) == [.overruled], "\(answer)")
+            let feed = try await Self.feedValues(client, hq, table: "customers", key: "C-1")
+            #expect(feed?["notes"] == .text("VIP, call after 6pm") && feed?["name"] == .text("韩梅"), "\(feed ?? [:])")
+            let stored = try #require(try await hq.store.rowVersion(table: "customers", key: customer.key, dealer: one.node, schema: hq.config.schema))
+            #expect(stored.origin == customer.origin)
+            // The creator's own edit of its column still wins.
+            let (back, _) = try await client.pull("DLR-1", token: hq.tokens["DLR-1"]!)
+            let mine = one.update(try #require(back.rows.first), ["notes": .text("moved to Beijing")])
+            #expect(try await Self.push(client, hq, "DLR-1", [mine], sequence: 2).applied == 1)
+            #expect(try await Self.feedValues(client, hq, table: "customers", key: "C-1")?["notes"] == .text("moved to Beijing"))
         }
     }
 

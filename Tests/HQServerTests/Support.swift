@@ -12,6 +12,8 @@ let testSchemaYAML = """
     tables:
       - name: customers
         direction: both
+        owners:
+          notes: origin
       - name: leads
         direction: both
         routing_column: assigned_dealer

@@ -35,14 +35,23 @@ struct PushAuthorization {
                 return .refuse("its version vector claims writes of node \(node) up to \(counter); HQ has \(known) for this row")
             }
         }
-        if let stored {
-            if pushed.origin != stored.origin {
+        guard let stored else {
+            if pushed.origin.node != dealer {
+                return .refuse("it is new at HQ but names \(pushed.origin.node) as its origin, not this store")
+            }
+            return .merge(pushed, overruled: [])
+        }
+        // HQ decides a row's origin: the first creation it saw. A store may claim only itself,
+        // and only when it created the same key unaware of HQ's row (a broadcast table, a
+        // held row); its writes merge, the origin stays HQ's, and the store takes HQ's origin
+        // at its next pull. A claim of any other node is refused.
+        var pushed = pushed
+        if pushed.origin != stored.origin {
+            guard pushed.origin.node == dealer else {
                 return .refuse("its origin (\(pushed.origin.node)) is not the row's origin at HQ (\(stored.origin.node))")
             }
-        } else if pushed.origin.node != dealer {
-            return .refuse("it is new at HQ but names \(pushed.origin.node) as its origin, not this store")
+            pushed.origin = stored.origin
         }
-        guard let stored else { return .merge(pushed, overruled: []) }
 
         // Ownership is access control: a column owned by HQ, or by the store that created the
         // row, keeps HQ's value whatever another store writes. Only writes HQ has not seen

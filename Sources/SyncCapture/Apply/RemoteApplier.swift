@@ -103,10 +103,15 @@ extension DealerDatabase {
         _ transaction: SyncTransaction, _ report: inout ApplyReport
     ) throws {
         let values = try transaction.dmsValues(shape, key: remote.key)
-        let local = try transaction.storedVersion(registration, key: remote.key, dmsValues: values)
+        var local = try transaction.storedVersion(registration, key: remote.key, dmsValues: values)
+        // HQ decides a row's origin (the first creation it saw; docs/SECURITY.md): a store that
+        // created the same key concurrently takes HQ's, so origin-owned columns show the same
+        // value everywhere.
+        let adoptsOrigin = local.map { $0.origin != remote.origin } ?? false
+        if adoptsOrigin { local?.origin = remote.origin }
         let result = merge(local: local, remote: remote, policy: spec.policy)
         _ = try? transaction.clock.receive(remote.latestHLC, wallMillis: transaction.wallMillis)
-        guard result.outcome != .unchanged else {
+        guard result.outcome != .unchanged || adoptsOrigin else {
             report.unchanged += 1
             return
         }
