@@ -57,11 +57,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
+        // sd_notify for both daemons: READY, WATCHDOG, STATUS, STOPPING on $NOTIFY_SOCKET.
+        .target(name: "SystemdNotify"),
+
         // The dealership daemon: service loop, retries, libcurl transport, status.
         .target(
             name: "SyncAgent",
             dependencies: [
-                "SyncCore", "SyncCapture", "CCurl",
+                "SyncCore", "SyncCapture", "CCurl", "SystemdNotify",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
@@ -70,7 +73,7 @@ let package = Package(
         .target(
             name: "HQServer",
             dependencies: [
-                "SyncCore",
+                "SyncCore", "SystemdNotify",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -101,7 +104,7 @@ let package = Package(
         .executableTarget(
             name: "dealersync",
             dependencies: [
-                "SyncCore", "SyncCapture", "SyncAgent", "HQServer", "DealershipData", "SyncDemo",
+                "SyncCore", "SyncCapture", "SyncAgent", "HQServer", "DealershipData", "SyncDemo", "SystemdNotify",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
@@ -154,7 +157,7 @@ let package = Package(
             ]),
         .testTarget(
             name: "SyncAgentTests",
-            dependencies: ["SyncAgent", "SyncTestSupport"]),
+            dependencies: ["SyncAgent", "SystemdNotify", "SyncTestSupport"]),
         .testTarget(
             name: "AgentIntegrationTests",
             dependencies: [

@@ -1,20 +1,24 @@
 import Hummingbird
 import Logging
 import SyncCore
+import SystemdNotify
 
 /// Builds the HQ application over the SQLite store at `config.storePath` (created and
 /// migrated if needed). Used by `dealersync hq serve` and by the tests alike.
 ///
 /// `drain`, when given, answers 503 once shutdown begins; run it after the application in
-/// the same `ServiceGroup` (see `HQDrain`).
-public func buildApplication(_ config: HQConfig, drain: HQDrain? = nil, logger: Logger? = nil) async throws -> some ApplicationProtocol {
+/// the same `ServiceGroup` (see `HQDrain`). `systemd` is told READY once the listener is
+/// bound and pinged while the store answers (`hq serve` passes the process's own).
+public func buildApplication(
+    _ config: HQConfig, drain: HQDrain? = nil, systemd: SystemdNotifier = .disabled, logger: Logger? = nil
+) async throws -> some ApplicationProtocol {
     let store = try SQLiteSyncStore(path: config.storePath)
-    return buildApplication(config, store: store, drain: drain, logger: logger)
+    return buildApplication(config, store: store, drain: drain, systemd: systemd, logger: logger)
 }
 
 /// Builds the HQ application over any `SyncStore`: the routes do not know which one.
 public func buildApplication<Store: SyncStore>(
-    _ config: HQConfig, store: Store, drain: HQDrain? = nil, logger: Logger? = nil
+    _ config: HQConfig, store: Store, drain: HQDrain? = nil, systemd: SystemdNotifier = .disabled, logger: Logger? = nil
 ) -> some ApplicationProtocol {
     let logger = logger ?? Logger(label: "dealersync.hq")
     let metrics = HQMetrics()
@@ -48,5 +52,10 @@ public func buildApplication<Store: SyncStore>(
             additionalChannelHandlers: [ConnectionLimitHandler(limit: connections)],
             idleTimeout: .seconds(Int64(limits.idleTimeoutSeconds)))),
         configuration: ApplicationConfiguration(address: .hostname(config.host, port: config.port), serverName: "dealersync-hq"),
+        services: [HQWatchdog(notifier: systemd, check: { _ = try await store.latestSequence() }, logger: logger)],
+        onServerRunning: { channel in
+            systemd.ready()
+            systemd.status("serving on \(channel.localAddress.map { "\($0)" } ?? "\(config.host):\(config.port)")")
+        },
         logger: logger)
 }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import SyncCapture
+import SystemdNotify
 
 /// The store daemon as a swift-service-lifecycle `Service`: runs `SyncCycle` over and over,
 /// waits for a DMS commit (`PRAGMA data_version`) or the poll interval between cycles,
@@ -77,16 +78,23 @@ public struct AgentService: Service {
 
     /// Sleeps up to `millis`, waking early once the DMS has committed since `start` was read
     /// (`PRAGMA data_version` moves only for other connections' commits, not the agent's own).
+    ///
+    /// Pings the watchdog meanwhile: a retry delay (up to `retry.max_delay_millis`, minutes)
+    /// is longer than `WatchdogSec`, and an agent waiting out an HQ outage is alive, not hung.
     private func wait(millis: Int64, orUntilDataVersionMovesFrom start: Int64?) async {
         guard millis > 0 else { return }
         let deadline = ContinuousClock.now + .milliseconds(millis)
+        var lastPing = ContinuousClock.now
         while ContinuousClock.now < deadline && !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let remaining = (deadline - ContinuousClock.now).components
-            let remainingMillis = remaining.seconds * 1000 + remaining.attoseconds / 1_000_000_000_000_000
-            let step = min(Int64(settings.changeCheckMillis), max(1, remainingMillis))
+            let untilCheck = min(Duration.milliseconds(settings.changeCheckMillis), deadline - ContinuousClock.now)
+            let step = max(min(untilCheck, notifier.watchdogInterval ?? untilCheck), .milliseconds(1))
             do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(step)) }
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: step) }
             } catch { return }
+            if let interval = notifier.watchdogInterval, ContinuousClock.now - lastPing >= interval {
+                notifier.watchdog()
+                lastPing = ContinuousClock.now
+            }
             if let start, let now = try? cycle.database.dataVersion(), now != start { return }
         }
     }

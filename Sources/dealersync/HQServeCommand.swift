@@ -3,6 +3,7 @@ import HQServer
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import SystemdNotify
 
 /// `dealersync hq serve --config hq.yaml`: the HQ service until SIGTERM or SIGINT. Then new
 /// requests get 503, requests in flight finish, and the process exits.
@@ -15,8 +16,11 @@ struct HQServeCommand: AsyncParsableCommand {
         try await reportingErrors {
             let config = try await options.loadConfig()
             let logger = Logger(label: "dealersync.hq")
-            let drain = HQDrain()
-            let app = try await buildApplication(config, drain: drain, logger: logger)
+            // Under systemd (Type=notify): READY once listening, WATCHDOG while the store
+            // answers, STOPPING when the drain begins. Outside systemd nothing is sent.
+            let systemd = SystemdNotifier()
+            let drain = HQDrain(systemd: systemd)
+            let app = try await buildApplication(config, drain: drain, systemd: systemd, logger: logger)
             // Shutdown runs in reverse order: the drain refuses and waits first, then the server stops.
             let group = ServiceGroup(
                 configuration: .init(services: [.init(service: app), .init(service: drain)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

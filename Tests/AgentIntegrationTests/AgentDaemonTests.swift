@@ -125,12 +125,9 @@ struct AgentDaemonTests {
 
     /// Polls `condition` every 20 ms; fails the test after 90 s (the agent polls every 10 min here).
     static func waitUntil(_ what: String, _ condition: () async throws -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(90)
-        while Date() < deadline {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(20))
+        guard try await SyncTestSupport.waitUntil(seconds: 90, every: 20, condition) else {
+            Issue.record("\(what) did not happen within 90 s")
+            throw CancellationError()
         }
-        Issue.record("\(what) did not happen within 90 s")
-        throw CancellationError()
     }
 }

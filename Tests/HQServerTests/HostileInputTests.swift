@@ -86,7 +86,7 @@ struct HostileInputTests {
             let port = try #require(client.port)
             let request = "POST /v1/dealers/DLR-1/batches HTTP/1.1\r\nHost: hq\r\nAuthorization: Bearer \(hq.tokens["DLR-1"]!)\r\n"
                 + "X-Padding: \(String(repeating: "a", count: 200_000))\r\nContent-Length: 0\r\n\r\n"
-            let answer = try RawHTTP.exchange(port: port, Array(request.utf8))
+            let answer = try await onOwnThread { try RawHTTP.exchange(port: port, Array(request.utf8)) }
             #expect(answer.hasPrefix("HTTP/1.1 400"), "\(answer.prefix(40))")
             #expect(try await hq.store.contentDigest() == digest)
             try await Self.expectStillServing(client, hq)

@@ -1,5 +1,6 @@
 import Foundation
 import HQServer
+import SyncTestSupport
 import Testing
 
 /// The push admission gate on its own: a push over the bound waits its turn, first come
@@ -8,13 +9,9 @@ import Testing
 struct IngestGateTests {
     /// Polls `condition` every millisecond; fails the test after 10 s.
     static func waitUntil(_ what: String, _ condition: () -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(10)
-        while !condition() {
-            guard Date() < deadline else {
-                Issue.record("\(what) did not happen within 10 s")
-                throw CancellationError()
-            }
-            try await Task.sleep(for: .milliseconds(1))
+        guard try await SyncTestSupport.waitUntil(seconds: 10, every: 1, condition) else {
+            Issue.record("\(what) did not happen within 10 s")
+            throw CancellationError()
         }
     }
 

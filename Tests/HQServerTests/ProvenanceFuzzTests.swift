@@ -84,12 +84,12 @@ struct ProvenanceFuzzTests {
             victimRows = victimRows.map { victim.update($0, ["mobile": .text("1370000\(Int.random(in: 1000...9999, using: &random))")]) }
             let genuine = try await HostileDealerTests.push(client, hq, "DLR-2", victimRows, sequence: 2)
             #expect(genuine.applied == victimRows.count && genuine.deadLetters == 0, "\(genuine)")
-            for row in victimRows {
-                let shown = try await HostileDealerTests.feedValues(client, hq, table: "customers", key: row.key.values[0].textValue!)
-                if shown?["mobile"] != row.values(policy: .lastWriterWins)["mobile"] { totals.lost += 1 }
+            let feed = try await HostileDealerTests.feedLatest(client, hq)
+            for row in victimRows where feed["customers/\(row.key.values[0].textValue!)"]?["mobile"] != row.values(policy: .lastWriterWins)["mobile"] {
+                totals.lost += 1
             }
-            for index in 0..<2 {
-                if try await HostileDealerTests.feedValues(client, hq, table: "leads", key: "L-\(index)")?["assigned_dealer"] != .text("DLR-1") { totals.lost += 1 }
+            for index in 0..<2 where feed["leads/L-\(index)"]?["assigned_dealer"] != .text("DLR-1") {
+                totals.lost += 1
             }
             #expect(totals.lost == 0, "genuine edits of DLR-2 or HQ were lost")
             return totals

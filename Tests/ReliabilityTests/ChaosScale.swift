@@ -18,16 +18,5 @@ enum ChaosScale {
     }
 }
 
-/// Polls `condition` until it holds or `seconds` pass; returns whether it held. Used instead
-/// of sleeping for a guessed time.
-func waitUntil(seconds: Double, every millis: Int = 100, _ condition: () async throws -> Bool) async throws -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if try await condition() { return true }
-        try await Task.sleep(for: .milliseconds(millis))
-    }
-    return try await condition()
-}
-
 /// Seconds since `start`, formatted for the printed figures.
 func elapsed(since start: Date) -> String { String(format: "%.1fs", Date().timeIntervalSince(start)) }

@@ -57,7 +57,11 @@ public struct PushController<Store: SyncStore>: Sendable {
             throw bodyTooLarge()
         }
         guard await uploads.enter() else { throw busy(uploads, "receiving") }
-        defer { uploads.leave() }
+        metrics.uploadsReceiving.increment()
+        defer {
+            metrics.uploadsReceiving.decrement()
+            uploads.leave()
+        }
         let body = try await RequestBody.collect(
             request, limit: limits.maxBodyBytes, minBytesPerSecond: limits.minBodyBytesPerSecond, tooLarge: bodyTooLarge)
         guard BodyChecksum.sha256Hex(body) == claimedSHA else {
@@ -70,7 +74,11 @@ public struct PushController<Store: SyncStore>: Sendable {
         }
 
         guard await ingests.enter() else { throw busy(ingests, "applying") }
-        defer { ingests.leave() }
+        metrics.ingestsApplying.increment()
+        defer {
+            metrics.ingestsApplying.decrement()
+            ingests.leave()
+        }
         let batch = try decode(body)
         guard batch.dealer == dealer else {
             throw HQError.badRequest("the batch names dealer \(batch.dealer), not \(dealer)", hint: "push each batch to its own dealer's URL")

@@ -1,6 +1,7 @@
 import Hummingbird
 import ServiceLifecycle
 import Synchronization
+import SystemdNotify
 
 /// Graceful draining on SIGTERM: new requests get 503 with `Retry-After`, requests in flight
 /// finish, then the server stops.
@@ -15,11 +16,14 @@ public final class HQDrain: Service, Sendable {
     }
     private let state = Mutex(State())
     private let maxWait: Duration
+    private let systemd: SystemdNotifier
     private let drainingStream: AsyncStream<Void>
     private let drainingContinuation: AsyncStream<Void>.Continuation
 
-    public init(maxWait: Duration = .seconds(30)) {
+    /// `systemd` is told STOPPING=1 when draining begins.
+    public init(maxWait: Duration = .seconds(30), systemd: SystemdNotifier = .disabled) {
         self.maxWait = maxWait
+        self.systemd = systemd
         (drainingStream, drainingContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
@@ -31,7 +35,12 @@ public final class HQDrain: Service, Sendable {
     public func run() async throws {
         // Wait for SIGTERM (or the group's shutdown); cancellation ends the wait as well.
         try? await gracefulShutdown()
-        state.withLock { $0.draining = true }
+        let inFlight = state.withLock { state in
+            state.draining = true
+            return state.inFlight
+        }
+        systemd.stopping()
+        systemd.status("draining: \(inFlight) requests in flight")
         drainingContinuation.yield()
         let deadline = ContinuousClock.now + maxWait
         while state.withLock({ $0.inFlight }) > 0 && ContinuousClock.now < deadline && !Task.isCancelled {

@@ -14,6 +14,10 @@ final class HQMetrics: Sendable {
     let conflicts: Metrics.Counter
     let bytesIn: Metrics.Counter
     let bytesOut: Metrics.Counter
+    /// Push bodies arriving now (upload slots taken), and pushes being decoded and merged
+    /// (ingest slots taken): a stalled-upload attack shows as the first at its cap.
+    let uploadsReceiving: Metrics.Meter
+    let ingestsApplying: Metrics.Meter
     private let refusals = Mutex<[String: Int]>([:])
 
     init() {
@@ -24,6 +28,8 @@ final class HQMetrics: Sendable {
         conflicts = Metrics.Counter(label: "dealersync_conflicts_total", factory: factory)
         bytesIn = Metrics.Counter(label: "dealersync_bytes_in_total", factory: factory)
         bytesOut = Metrics.Counter(label: "dealersync_bytes_out_total", factory: factory)
+        uploadsReceiving = Metrics.Meter(label: "dealersync_uploads_receiving", factory: factory)
+        ingestsApplying = Metrics.Meter(label: "dealersync_ingests_applying", factory: factory)
     }
 
     func response(route: String, status: Int, duration: Duration) {

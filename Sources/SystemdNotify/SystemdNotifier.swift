@@ -24,6 +24,9 @@ public struct SystemdNotifier: Sendable {
         watchdogInterval = Self.watchdogInterval(environment: environment, pid: Int(getpid()))
     }
 
+    /// A notifier that sends nothing: for code run outside systemd (tests, the demo).
+    public static let disabled = SystemdNotifier(environment: [:])
+
     /// Reads the process environment.
     public init() {
         var environment: [String: String] = [:]
