@@ -14,6 +14,9 @@ public struct AgentSettings: Sendable {
     /// Batches pushed and pages pulled in one cycle before the loop checks in again.
     public var maxExchangesPerCycle: Int
     public var retry: RetryPolicy
+    /// The longest a cycle spends reconciling a table whose capture was off before it
+    /// pushes what it found (the next cycle goes on): well under the watchdog's interval.
+    public var reconcileBudget: Duration = .seconds(10)
 
     public init(
         hqURL: String, token: String, pullPageRows: Int = 1_000, pollIntervalMillis: Int = 5_000,

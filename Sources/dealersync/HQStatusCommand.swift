@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SyncCore
 import HQServer
 
 /// `dealersync hq status [--json]`: the fleet from the store file, server running or not.
@@ -27,8 +28,21 @@ struct HQStatusCommand: AsyncParsableCommand {
         }
     }
 
+    /// `ok`, `ok, gap 2026-12-03T06:36:53Z` (repaired since), `REPAIRING 1 table since …`,
+    /// `OFF 2 tables since …`, or `?` for an agent that does not report it.
+    static func capture(_ report: CaptureReport?, formatter: ISO8601DateFormatter) -> String {
+        guard let report else { return "?" }
+        let gap = report.lastGapMillis.map { formatter.string(from: Date(timeIntervalSince1970: Double($0) / 1000)) }
+        switch report.state {
+        case .ok: return gap.map { "ok, gap \($0)" } ?? "ok"
+        case .repairing, .off:
+            let tables = "\(report.tables) table\(report.tables == 1 ? "" : "s")"
+            return "\(report.state.rawValue.uppercased()) \(tables)" + (gap.map { " since \($0)" } ?? "")
+        }
+    }
+
     static func table(_ status: FleetStatus, backlogKnown: Bool) -> String {
-        let header = ["DEALER", "NAME", "STATE", "LAST SEEN (UTC)", "LAST BATCH", "BATCHES", "BACKLOG", "SKEW ms", "DEAD", "CONFLICTS"]
+        let header = ["DEALER", "NAME", "STATE", "LAST SEEN (UTC)", "LAST BATCH", "BATCHES", "BACKLOG", "SKEW ms", "DEAD", "CONFLICTS", "CAPTURE"]
         let formatter = ISO8601DateFormatter()
         let rows = status.dealers.map { dealer in
             [
@@ -36,6 +50,7 @@ struct HQStatusCommand: AsyncParsableCommand {
                 dealer.lastSeenMillis.map { formatter.string(from: Date(timeIntervalSince1970: Double($0) / 1000)) } ?? "never",
                 dealer.lastBatch ?? "-", String(dealer.batches), backlogKnown ? String(dealer.backlog) : "?",
                 dealer.clockSkewMillis.map(String.init) ?? "-", String(dealer.deadLetters), String(dealer.conflicts),
+                Self.capture(dealer.capture, formatter: formatter),
             ]
         }
         let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }

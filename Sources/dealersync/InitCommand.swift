@@ -47,8 +47,11 @@ extension DealerSync {
                 }
                 let syncSchema = try agent.loadSchema(override: schema)
                 if check {
-                    try database.validate(schema: syncSchema)
-                    print("OK: all \(syncSchema.tables.count) tables of the sync schema can be synced.")
+                    let warnings = try database.validate(schema: syncSchema)
+                    Self.warn(warnings)
+                    print(warnings.isEmpty
+                        ? "OK: all \(syncSchema.tables.count) tables of the sync schema can be synced."
+                        : "OK: \(syncSchema.tables.count - warnings.count) of \(syncSchema.tables.count) tables of the sync schema can be synced; the others wait until the DMS creates them.")
                     return
                 }
                 let progress = ProgressLine()
@@ -56,8 +59,16 @@ extension DealerSync {
                     progress.show("\(step.step) \(step.table): \(step.done)/\(step.total) rows")
                 }
                 progress.finish()
+                Self.warn(report.warnings)
                 let verb = report.alreadyInstalled ? "Checked" : "Initialised"
                 print("\(verb) node \(agent.capture.node) on \(agent.capture.databasePath): \(report.tables.count) captured tables, \(report.snapshotRows) existing rows queued in the DMS file for the first push.")
+            }
+        }
+
+        /// Schema tables the DMS has not created yet: not an error, one line each on stderr.
+        static func warn(_ warnings: [String]) {
+            for warning in warnings {
+                FileHandle.standardError.write(Data("Warning: \(warning)\n".utf8))
             }
         }
     }

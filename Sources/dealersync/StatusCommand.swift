@@ -60,6 +60,9 @@ extension DealerSync {
                 let seconds = Int(Date().timeIntervalSince(date))
                 return seconds < 120 ? "\(seconds)s ago" : seconds < 7200 ? "\(seconds / 60)m ago" : "\(seconds / 3600)h ago"
             }
+            let waitingRows: Int = status.waitingForTables.values.reduce(0, +)
+            let waitingTables: String =
+                status.waitingForTables.isEmpty ? "" : " (" + status.waitingForTables.keys.sorted().joined(separator: ", ") + ")"
             var lines = [
                 "node             \(status.node)",
                 "database         \(status.database)",
@@ -73,6 +76,7 @@ extension DealerSync {
                 "conflicts        \(status.unresolvedConflicts) decided automatically, awaiting review"
                     + (status.unresolvedConflicts > 0 ? " (dealersync conflicts list)" : ""),
                 "HQ's answers     \(status.refusedByHQ) pushed rows refused, \(status.overruledByHQ) with columns HQ kept",
+                "held from HQ     \(status.heldRows) rows refused by the DMS, \(waitingRows) waiting for a table\(waitingTables)",
             ]
             for problem in status.problems {
                 lines.append("problem          \(problem.message)")

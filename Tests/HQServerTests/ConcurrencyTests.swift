@@ -131,8 +131,8 @@ final class BlockingStore: SyncStore {
     }
     func feed(after: UInt64, limit: PageLimit) async throws -> [FeedEntry] { try await inner.feed(after: after, limit: limit) }
     func latestSequence() async throws -> UInt64 { try await inner.latestSequence() }
-    func recordPull(dealer: NodeID, cursor: UInt64, atMillis: Int64, clockSkewMillis: Int64?) async throws {
-        try await inner.recordPull(dealer: dealer, cursor: cursor, atMillis: atMillis, clockSkewMillis: clockSkewMillis)
+    func recordPull(dealer: NodeID, cursor: UInt64, atMillis: Int64, clockSkewMillis: Int64?, capture: CaptureReport?) async throws {
+        try await inner.recordPull(dealer: dealer, cursor: cursor, atMillis: atMillis, clockSkewMillis: clockSkewMillis, capture: capture)
     }
     func status(schema: SyncSchema) async throws -> [DealerStatus] { try await inner.status(schema: schema) }
 }

@@ -45,7 +45,9 @@ public struct PullController<Store: SyncStore>: Sendable {
         }
         let now = Date.nowMillis
         // `after` is what the agent confirms it has applied: the base of its backlog.
-        try await store.recordPull(dealer: dealer, cursor: after, atMillis: now, clockSkewMillis: PushController<Store>.clockSkew(request, now: now))
+        try await store.recordPull(
+            dealer: dealer, cursor: after, atMillis: now, clockSkewMillis: PushController<Store>.clockSkew(request, now: now),
+            capture: request.headers[.dealersyncCapture].flatMap(CaptureReport.init(headerValue:)))
 
         let batch = Batch(
             dealer: .hq, schemaVersion: schema.version,

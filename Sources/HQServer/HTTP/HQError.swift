@@ -69,4 +69,5 @@ extension HTTPField.Name {
     public static let dealersyncServerTime = HTTPField.Name("X-Dealersync-Server-Time")!
     /// The agent's wall clock in milliseconds since 1970 when it sent the request.
     public static let dealersyncClock = HTTPField.Name("X-Dealersync-Clock")!
+    public static let dealersyncCapture = HTTPField.Name(CaptureReport.headerName)!
 }

@@ -91,6 +91,14 @@ enum SQLiteMigrations {
                     INSERT INTO hq_clock (id, counter, hlc) VALUES (1, 0, 0);
                     """)
         }
+        migrator.registerMigration("v2: capture state each dealer reports") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE principals ADD COLUMN capture_state TEXT;
+                    ALTER TABLE principals ADD COLUMN capture_tables INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE principals ADD COLUMN capture_gap_ms INTEGER;
+                    """)
+        }
         return migrator
     }
 }

@@ -250,14 +250,19 @@ public final class SQLiteSyncStore: SyncStore {
         UInt64(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM feed") ?? 0)
     }
 
-    public func recordPull(dealer: NodeID, cursor: UInt64, atMillis: Int64, clockSkewMillis: Int64?) async throws {
+    public func recordPull(dealer: NodeID, cursor: UInt64, atMillis: Int64, clockSkewMillis: Int64?, capture: CaptureReport?) async throws {
         try await pool.write { db in
             try db.execute(
                 sql: """
                     UPDATE principals SET last_seen_ms = ?, pulled_seq = MAX(pulled_seq, ?),
-                    clock_skew_ms = COALESCE(?, clock_skew_ms) WHERE id = ?
+                    clock_skew_ms = COALESCE(?, clock_skew_ms),
+                    capture_state = COALESCE(?, capture_state), capture_tables = COALESCE(?, capture_tables),
+                    capture_gap_ms = CASE WHEN ? THEN ? ELSE capture_gap_ms END WHERE id = ?
                     """,
-                arguments: [atMillis, Int64(bitPattern: cursor), clockSkewMillis, dealer.rawValue])
+                arguments: [
+                    atMillis, Int64(bitPattern: cursor), clockSkewMillis, capture?.state.rawValue, capture?.tables,
+                    capture != nil, capture?.lastGapMillis, dealer.rawValue,
+                ])
         }
     }
 
@@ -270,6 +275,7 @@ public final class SQLiteSyncStore: SyncStore {
                 db,
                 sql: """
                     SELECT p.id, p.name, p.revoked_ms, p.last_seen_ms, p.last_batch, p.pulled_seq, p.clock_skew_ms,
+                      p.capture_state, p.capture_tables, p.capture_gap_ms,
                       (SELECT COUNT(*) FROM batches b WHERE b.dealer = p.id) AS batches,
                       (SELECT COUNT(*) FROM dead_letters d WHERE d.dealer = p.id) AS dead_letters,
                       (SELECT COUNT(*) FROM conflicts c WHERE c.source = p.id) AS conflicts
@@ -288,7 +294,10 @@ public final class SQLiteSyncStore: SyncStore {
                     id: id, name: row["name"], revoked: row["revoked_ms"] as Int64? != nil,
                     lastSeenMillis: row["last_seen_ms"], lastBatch: row["last_batch"], batches: row["batches"],
                     pulledSequence: UInt64(pulled), backlog: backlog, clockSkewMillis: row["clock_skew_ms"],
-                    deadLetters: row["dead_letters"], conflicts: row["conflicts"], errors: 0)
+                    deadLetters: row["dead_letters"], conflicts: row["conflicts"], errors: 0,
+                    capture: (row["capture_state"] as String?).flatMap(CaptureReport.State.init(rawValue:)).map {
+                        CaptureReport(state: $0, tables: row["capture_tables"], lastGapMillis: row["capture_gap_ms"])
+                    })
             }
         }
     }

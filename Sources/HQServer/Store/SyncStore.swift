@@ -32,7 +32,7 @@ public protocol SyncStore: Sendable {
     func feed(after: UInt64, limit: PageLimit) async throws -> [FeedEntry]
     func latestSequence() async throws -> UInt64
     /// Records a dealer's pull: last seen, the cursor it now holds, its clock skew.
-    func recordPull(dealer: NodeID, cursor: UInt64, atMillis: Int64, clockSkewMillis: Int64?) async throws
+    func recordPull(dealer: NodeID, cursor: UInt64, atMillis: Int64, clockSkewMillis: Int64?, capture: CaptureReport?) async throws
 
     // MARK: Status
     func status(schema: SyncSchema) async throws -> [DealerStatus]
@@ -219,9 +219,11 @@ public struct DealerStatus: Codable, Sendable, Hashable {
     public var conflicts: Int
     /// Requests refused since this HQ process started (not stored; 0 in the offline CLI).
     public var errors: Int
+    /// The store's capture as it reported it on its last pull (nil: an agent too old to say).
+    public var capture: CaptureReport?
 
     enum CodingKeys: String, CodingKey {
-        case id, name, revoked, batches, backlog, conflicts, errors
+        case id, name, revoked, batches, backlog, conflicts, errors, capture
         case lastSeenMillis = "last_seen_ms"
         case lastBatch = "last_batch"
         case pulledSequence = "pulled_sequence"

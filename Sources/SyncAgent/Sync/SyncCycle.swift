@@ -43,9 +43,10 @@ public final class SyncCycle: Sendable {
 
     public func run() async throws -> CycleReport {
         var report = CycleReport()
-        for problem in try database.refreshCapture() {
+        for problem in try database.refreshCapture(nowMillis: clock()) {
             logger.warning("synced table unavailable", metadata: ["table": "\(problem.table)", "hint": "\(problem.hint)"])
         }
+        try reconcileCapture(&report)
         // A new store's PC clock may be a day off: pull first (which measures the offset to
         // HQ before it applies anything) so that the first stamps are already corrected.
         if try !database.hasMeasuredClockOffset() {
@@ -55,6 +56,21 @@ public final class SyncCycle: Sendable {
         try await pull(&report)
         try database.recordAgentError(nil)
         return report
+    }
+
+    /// Finds the writes made while a table's capture was off (a DMS migration rebuilt it),
+    /// for at most `reconcileBudget` a cycle, so what it queued is pushed in the same cycle.
+    private func reconcileCapture(_ report: inout CycleReport) throws {
+        var lastLog = ContinuousClock.now
+        let reconciled = try database.reconcileCapture(budget: settings.reconcileBudget, nowMillis: clock()) { step in
+            guard ContinuousClock.now - lastLog >= .seconds(5) else { return }
+            lastLog = ContinuousClock.now
+            logger.info("reconciling capture", metadata: ["table": "\(step.table)", "step": "\(step.step)", "done": "\(step.done)", "total": "\(step.total)"])
+        }
+        for (table, summary) in reconciled.finished {
+            logger.warning("capture repaired", metadata: ["table": "\(table)", "summary": "\(summary)"])
+        }
+        if reconciled.moreWaiting { report.moreWaiting = true }
     }
 
     /// Stamps pending changes into bounded outbox batches (each its own short transaction)
@@ -104,8 +120,9 @@ public final class SyncCycle: Sendable {
         report.appliedRows += retried.applied
         report.heldRows = retried.held
         var cursor = try database.pullCursor()
+        let capture = try? database.captureReport()
         for _ in 0..<settings.maxExchangesPerCycle {
-            let exchange = try await client.pull(after: cursor, now: clock)
+            let exchange = try await client.pull(after: cursor, capture: capture, now: clock)
             try measured(exchange.offsetMillis)
             let page = exchange.value
             if page.batch.rows.isEmpty && page.cursor == cursor { break }

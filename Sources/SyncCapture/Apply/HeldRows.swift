@@ -7,6 +7,11 @@ import SyncCore
 /// store's whole pull, nor be dropped: it is set aside in `_dealersync_held` with the reason,
 /// the pull goes on, and every cycle tries the held rows again until the DMS takes them (or
 /// a newer version of the row from HQ replaces them). `status` shows them.
+///
+/// Rows of a table this store pulls but the DMS has not created yet (a module not installed
+/// yet) wait here too, with `tableMissing` as the reason: they are not retried until the
+/// table exists and is registered (`readyTables`), so they never crowd out the retries of
+/// other tables, and `status` counts them apart, as information rather than a fault.
 enum HeldRows {
     /// Errors that belong to one row, not to the database: those rows are held, anything else
     /// (disk full, I/O error, a busy lock) still fails the whole chunk, as it must.
@@ -27,6 +32,23 @@ enum HeldRows {
         case let error as DatabaseError: error.message ?? "SQLite error \(error.resultCode.rawValue)"
         default: "\(type(of: error))"
         }
+    }
+
+    /// The reason a row of a table the DMS has not created yet is held.
+    static func tableMissing(_ table: String) -> CaptureError {
+        CaptureError(
+            .tableMissing, "table '\(table)' is not in the DMS database yet",
+            hint: "the row is applied when the DMS creates the table")
+    }
+
+    /// Tables whose held rows can be applied now: registered, a table in the DMS file (what
+    /// `SyncTransaction` needs for a registration and a live shape), and not being
+    /// reconciled: until the reconcile has queued the DMS's own rows of a table that just
+    /// appeared, applying HQ's version of the same key would overwrite them unseen. Held
+    /// rows of any other table wait.
+    static func readyTables(_ db: Database) throws -> Set<String> {
+        let live = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_schema WHERE type = 'table'"))
+        return Set(try String.fetchAll(db, sql: "SELECT name FROM _dealersync_tables WHERE capture_state = 'ok'")).intersection(live)
     }
 
     static func hold(_ version: RowVersion, error: any Error, db: Database, wallMillis: Int64) throws {
@@ -72,14 +94,23 @@ extension DealerDatabase {
         }
     }
 
-    /// Tries every held row again (the agent does this each cycle). Rows the DMS now takes
-    /// leave the held table; the others stay, with their attempt counted.
+    /// Tries the held rows again (the agent does this each cycle), oldest first, at most
+    /// 1,000. Rows the DMS now takes leave the held table; the others stay, with their
+    /// attempt counted. Rows of a table that is not in the DMS database yet, or not
+    /// registered yet, are not tried (nor counted): they wait until it is.
     @discardableResult
     public func retryHeldRows(wallMillis: Int64) throws -> ApplyReport {
         let versions = try read { db -> [RowVersion] in
-            guard try db.tableExists("_dealersync_held") else { return [] }
-            return try Data.fetchAll(db, sql: "SELECT version FROM _dealersync_held ORDER BY first_failed_at LIMIT 1000")
-                .map { try RowVersion(canonicalBytes: Array($0)) }
+            guard try db.tableExists("_dealersync_held"),
+                try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM _dealersync_held)") == true
+            else { return [] }
+            let ready = try HeldRows.readyTables(db).sorted()
+            guard !ready.isEmpty else { return [] }
+            let placeholders = ready.map { _ in "?" }.joined(separator: ", ")
+            return try Data.fetchAll(
+                db, sql: "SELECT version FROM _dealersync_held WHERE table_name IN (\(placeholders)) ORDER BY first_failed_at LIMIT 1000",
+                arguments: StatementArguments(ready)
+            ).map { try RowVersion(canonicalBytes: Array($0)) }
         }
         guard !versions.isEmpty else { return ApplyReport() }
         return try apply(versions, cursor: nil, wallMillis: wallMillis)

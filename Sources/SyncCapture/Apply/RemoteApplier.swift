@@ -11,7 +11,8 @@ public struct ApplyReport: Hashable, Sendable {
     public var skipped = 0
     /// Local changes stamped first so the merge could see them.
     public var stampedLocal = 0
-    /// Rows the DMS refused, set aside in `_dealersync_held` and retried every cycle.
+    /// Rows set aside in `_dealersync_held`: those the DMS refused (retried every cycle) and
+    /// those of a pulled table the DMS has not created yet (applied once it exists).
     public var held = 0
 }
 
@@ -70,12 +71,17 @@ extension DealerDatabase {
 
     /// Applies one remote row; a row the DMS refuses is held (see `HeldRows`) and the rest
     /// of the page goes on. The pending local edit is stamped outside the savepoint, so a
-    /// refused row never undoes it.
+    /// refused row never undoes it. A row of a table this store pulls but the DMS has not
+    /// created yet (no registration, or no live table) is held too, until the table exists
+    /// and is registered; rows of tables this store does not pull are skipped.
     private func applyOrHold(_ remote: RowVersion, _ transaction: SyncTransaction, _ report: inout ApplyReport) throws {
-        guard let spec = transaction.schema.table(named: remote.table), spec.direction.dealerPulls,
-            let registration = transaction.registrations[remote.table], let shape = transaction.shapes[remote.table]
-        else {
+        guard let spec = transaction.schema.table(named: remote.table), spec.direction.dealerPulls else {
             report.skipped += 1
+            return
+        }
+        guard let registration = transaction.registrations[remote.table], let shape = transaction.shapes[remote.table] else {
+            try HeldRows.hold(remote, error: HeldRows.tableMissing(remote.table), db: transaction.db, wallMillis: transaction.wallMillis)
+            report.held += 1
             return
         }
         do {

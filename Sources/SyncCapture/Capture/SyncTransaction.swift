@@ -109,10 +109,28 @@ final class SyncTransaction {
             node: { self.nodesByID[$0] })
     }
 
-    func save(_ version: RowVersion, _ registration: TableRegistration) throws {
-        let live = try shapes[registration.name].map { try rowAccess($0).liveColumns } ?? []
-        let record = try ClockRecord.encode(version, bitColumns: registration.bitColumns, liveColumns: live, nodeRef: nodeRef)
+    /// Saves the row's clock record, with the digest of the values the DMS holds now:
+    /// `dmsValues` when the caller has just read them, else read here (after an apply, the
+    /// DMS's column affinity may have changed what was written).
+    func save(_ version: RowVersion, _ registration: TableRegistration, dmsValues: [String: SQLValue]? = nil) throws {
+        let shape = shapes[registration.name]
+        let live = try shape.map { try rowAccess($0).liveColumns } ?? []
+        var record = try ClockRecord.encode(version, bitColumns: registration.bitColumns, liveColumns: live, nodeRef: nodeRef)
+        if version.isAlive(policy: policy(registration.name)), let shape,
+            let values = try dmsValues ?? self.dmsValues(try rowAccess(shape), key: version.key)
+        {
+            record = ClockRecord.appending(RowDigest.of(values, bitColumns: registration.bitColumns), to: record)
+        }
         try clockStatement().save.execute(arguments: [registration.id, Data(version.key.bytes), Data(record)])
+    }
+
+    /// The digest saved with the row's clock record; nil when there is no record, or it
+    /// predates digests.
+    func storedDigest(_ registration: TableRegistration, key: RowKey) throws -> (exists: Bool, digest: RowDigest?) {
+        guard let data = try Data.fetchOne(try clockStatement().select, arguments: [registration.id, Data(key.bytes)]) else {
+            return (false, nil)
+        }
+        return (true, ClockRecord.digest(in: Array(data)))
     }
 
     /// The small number standing for `node` in clock records, registering it on first use.
@@ -155,7 +173,7 @@ final class SyncTransaction {
             existing.delete(dot: dot, hlc: hlc)
             version = existing
         }
-        try save(version, registration)
+        try save(version, registration, dmsValues: values)
         stamped.append(version)
     }
 

@@ -7,6 +7,11 @@ public struct InstallReport: Hashable, Sendable {
     public var tables: [String]
     public var snapshotRows: Int
     public var alreadyInstalled: Bool
+    /// Schema tables the DMS has not created yet (a module not installed yet): not
+    /// registered, since their key columns are unknown until they exist.
+    public var waitingTables: [String] = []
+    /// One line per waiting table, for the operator.
+    public var warnings: [String] = []
 }
 
 /// CaptureProgress of a long step, for a progress line: `snapshot customers 12000/48213`.
@@ -19,12 +24,43 @@ public struct CaptureProgress: Hashable, Sendable {
 
 extension DealerDatabase {
     /// Checks every table of `schema` against the live DMS schema without changing anything.
-    /// Refuses a missing table, a table without a primary key, and a `both` table keyed by
-    /// an INTEGER rowid.
-    public func validate(schema: SyncSchema) throws {
-        try read { db in
-            for table in schema.tables { _ = try Self.validatedShape(db, table) }
+    /// Refuses a table without a primary key, a `both` table keyed by an INTEGER rowid, and a
+    /// name that differs from a DMS table's only in case. Returns a warning for each table
+    /// the DMS has not created yet (see `install`).
+    @discardableResult
+    public func validate(schema: SyncSchema) throws -> [String] {
+        try read { db in try Self.validatedTables(db, schema).map(Self.waitingWarning) }
+    }
+
+    /// Validates every table of `schema` that exists; returns those the DMS has not created yet.
+    static func validatedTables(_ db: Database, _ schema: SyncSchema) throws -> [TableSpec] {
+        var waiting: [TableSpec] = []
+        for table in schema.tables {
+            if try notCreatedYet(db, table) {
+                waiting.append(table)
+            } else {
+                _ = try validatedShape(db, table)
+            }
         }
+        return waiting
+    }
+
+    /// Whether the DMS has simply not created `table` yet: no table or view of that name,
+    /// not even in another case. A name that differs from an existing one only in case is a
+    /// typo (SQLite names are case-insensitive, so the DMS could never create it): it stays
+    /// refused by `validatedShape`.
+    static func notCreatedYet(_ db: Database, _ table: TableSpec) throws -> Bool {
+        guard try TableShape.read(db, table: table.name) == nil else { return false }
+        let similar = try Bool.fetchOne(
+            db, sql: "SELECT count(*) > 0 FROM sqlite_schema WHERE type IN ('table', 'view') AND name = ? COLLATE NOCASE",
+            arguments: [table.name]) ?? false
+        return !similar
+    }
+
+    static func waitingWarning(_ table: TableSpec) -> String {
+        table.direction.dealerPulls
+            ? "table '\(table.name)' is not in the DMS database yet: rows HQ sends for it wait until it exists"
+            : "table '\(table.name)' is not in the DMS database yet: its rows sync once it exists"
     }
 
     static func validatedShape(_ db: Database, _ table: TableSpec) throws -> TableShape {
@@ -50,11 +86,16 @@ extension DealerDatabase {
     /// `dealersync init`: creates dealersync's tables and the capture triggers, then
     /// snapshots existing rows into the change log in short transactions. Idempotent: a
     /// second run changes nothing, and an interrupted snapshot resumes where it stopped.
+    ///
+    /// A schema table the DMS has not created yet (a module not installed yet) does not
+    /// fail `init`: it is left unregistered (no log table, no triggers: its key is unknown
+    /// until it exists) and named in `warnings`. Rows HQ sends for it are held until it
+    /// exists and is registered (`HeldRows`); running `init` again then registers it.
     public func install(schema: SyncSchema, progress: (CaptureProgress) -> Void = { _ in }) throws -> InstallReport {
         let alreadyInstalled = try read { db in try SyncTables.isInstalled(db) }
-        let captured = schema.tables.filter { $0.direction.dealerPushes }
-        try write { db in
-            for table in schema.tables { _ = try Self.validatedShape(db, table) }
+        let waiting = try write { db -> [TableSpec] in
+            let notCreated = try Self.validatedTables(db, schema)
+            let notCreatedNames = Set(notCreated.map(\.name))
             try SyncTables.migrate(db)
             if let installed = try SyncTables.meta(db, "node").flatMap({ String.fromDatabaseValue($0) }), installed != node.rawValue {
                 throw CaptureError(
@@ -64,15 +105,20 @@ extension DealerDatabase {
             try SyncTables.setMeta(db, "node", node.rawValue)
             try SyncTables.setMeta(db, "schema_version", Int64(schema.version))
             try SyncTables.setMeta(db, "schema", schema.yaml())
-            for table in schema.tables {
+            for table in schema.tables where !notCreatedNames.contains(table.name) {
                 try Self.register(db, table: table)
             }
+            return notCreated
         }
+        let waitingNames = Set(waiting.map(\.name))
+        let captured = schema.tables.filter { $0.direction.dealerPushes && !waitingNames.contains($0.name) }
         var snapshotRows = 0
         for table in captured {
             snapshotRows += try snapshot(table: table.name, progress: progress)
         }
-        return InstallReport(tables: captured.map(\.name), snapshotRows: snapshotRows, alreadyInstalled: alreadyInstalled)
+        return InstallReport(
+            tables: captured.map(\.name), snapshotRows: snapshotRows, alreadyInstalled: alreadyInstalled,
+            waitingTables: waiting.map(\.name), warnings: waiting.map(Self.waitingWarning))
     }
 
     /// Registers a table (or brings its registration up to date with the live schema) and
@@ -80,6 +126,7 @@ extension DealerDatabase {
     static func register(_ db: Database, table: TableSpec) throws {
         let shape = try validatedShape(db, table)
         var registration: TableRegistration
+        var isNew = false
         if var existing = try TableRegistration.named(db, table.name) {
             guard existing.primaryKey == shape.primaryKey else {
                 throw CaptureError(
@@ -92,6 +139,7 @@ extension DealerDatabase {
             existing.problem = nil
             registration = existing
         } else {
+            isNew = true
             let nextID = (try Int64.fetchOne(db, sql: "SELECT max(id) FROM _dealersync_tables") ?? 0) + 1
             registration = TableRegistration(
                 id: nextID, name: table.name, bitColumns: shape.valueColumns, primaryKey: shape.primaryKey,
@@ -111,6 +159,13 @@ extension DealerDatabase {
             registration.snapshotDone = true
         }
         try registration.save(db)
+        // A new table is captured from here on (its snapshot queues the rows already in
+        // it); `CaptureCheck` compares its triggers and b-tree with these from now on.
+        if isNew {
+            try db.execute(
+                sql: "UPDATE _dealersync_tables SET capture_state = 'ok', capture_reason = '', root_page = ? WHERE id = ?",
+                arguments: [try CaptureCheck.rootPage(db, table.name), registration.id])
+        }
     }
 
     /// Copies the keys of existing rows into the change log, chunk by chunk, each chunk its

@@ -120,7 +120,7 @@ extension DealerDatabase {
 
     /// A change-log entry as the triggers would write it. An entry already pending for the
     /// row is kept (a full mask widens it) and not counted: that change is queued already.
-    private static func queueLogEntry(_ db: Database, _ registration: TableRegistration, key: RowKey, fullMask: Bool) throws -> Bool {
+    static func queueLogEntry(_ db: Database, _ registration: TableRegistration, key: RowKey, fullMask: Bool) throws -> Bool {
         let keyColumns = registration.primaryKey.indices.map { "k\($0)" }
         let masks = (0..<registration.maskWords).map { "m\($0)" }
         let keyArguments = StatementArguments(key.values.map(\.databaseValue))

@@ -1,12 +1,20 @@
 import GRDB
 
-/// What the live DMS schema says about one table: its synced columns, its primary key and
-/// whether it has a rowid. Read with `PRAGMA table_xinfo` and `pragma_table_list`, so it
-/// always reflects the schema as it is now, not as it was at `init`.
+/// What the live DMS schema says about one table: its synced columns, its primary key,
+/// whether it has a rowid and its UNIQUE indexes. Read with `PRAGMA table_xinfo`,
+/// `pragma_table_list` and `pragma_index_list`, so it always reflects the schema as it is
+/// now, not as it was at `init`.
 struct TableShape: Hashable {
     struct Column: Hashable {
         var name: String
         var declaredType: String
+    }
+
+    /// One key column of a UNIQUE index, with the collation the index compares it by (which
+    /// may differ from the column's own).
+    struct UniqueColumn: Hashable {
+        var name: String
+        var collation: String
     }
 
     var name: String
@@ -15,6 +23,10 @@ struct TableShape: Hashable {
     /// Primary-key column names in key order.
     var primaryKey: [String]
     var withoutRowID: Bool
+    /// UNIQUE indexes other than the primary key (constraints and `CREATE UNIQUE INDEX`),
+    /// each as its key columns in index order; sorted and without duplicates, so the same
+    /// schema always gives the same list. Partial and expression indexes are left out.
+    var uniqueIndexes: [[UniqueColumn]] = []
 
     var columnNames: [String] { columns.map(\.name) }
     /// Synced columns outside the primary key: the key travels as the row's `RowKey`.
@@ -30,8 +42,17 @@ struct TableShape: Hashable {
     }
 
     /// A fingerprint of what the triggers depend on; a change means rebuild them.
+    /// UNIQUE indexes are appended only when there are some, so a table without any keeps
+    /// the signature it had before they were part of it.
     var signature: String {
-        (columns.map { "\($0.name):\($0.declaredType)" } + ["pk:" + primaryKey.joined(separator: ",")]).joined(separator: "|")
+        let columnParts: [String] = columns.map { "\($0.name):\($0.declaredType)" }
+        let keyPart: String = "pk:" + primaryKey.joined(separator: ",")
+        let uniqueParts: [String] = uniqueIndexes.map { Self.uniqueSignature($0) }
+        return (columnParts + [keyPart] + uniqueParts).joined(separator: "|")
+    }
+
+    private static func uniqueSignature(_ index: [UniqueColumn]) -> String {
+        "u:" + index.map { "\($0.name)/\($0.collation)" }.joined(separator: ",")
     }
 
     /// Reads the table's shape, or nil if no such table exists.
@@ -56,9 +77,39 @@ struct TableShape: Hashable {
             columns.append(Column(name: name, declaredType: row["type"]))
             if pk > 0 { keyed.append((pk, name)) }
         }
+        let uniqueIndexes = try readUniqueIndexes(db, table: table)
         return TableShape(
             name: table, columns: columns, primaryKey: keyed.sorted { $0.0 < $1.0 }.map(\.1),
-            withoutRowID: (listing["wr"] as Int) == 1)
+            withoutRowID: (listing["wr"] as Int) == 1, uniqueIndexes: uniqueIndexes)
+    }
+
+    /// The table's UNIQUE indexes that a REPLACE can remove other rows through: UNIQUE
+    /// constraints (origin `u`) and `CREATE UNIQUE INDEX` (origin `c`), not the primary key.
+    /// Skipped: partial indexes (a row conflicts only when the index's WHERE holds for it)
+    /// and indexes on expressions (`cid` -2), which the triggers cannot compare column-wise.
+    private static func readUniqueIndexes(_ db: Database, table: String) throws -> [[UniqueColumn]] {
+        let names = try String.fetchAll(
+            db,
+            sql: """
+                SELECT name FROM pragma_index_list(?, 'main')
+                WHERE "unique" = 1 AND origin IN ('u', 'c') AND partial = 0
+                """,
+            arguments: [table])
+        var indexes: [String: [UniqueColumn]] = [:]
+        for index in names {
+            let keyColumns = try Row.fetchAll(
+                db, sql: "SELECT cid, name, coll FROM pragma_index_xinfo(?, 'main') WHERE key = 1 ORDER BY seqno",
+                arguments: [index])
+            var columns: [UniqueColumn] = []
+            for row in keyColumns {
+                let cid: Int = row["cid"]
+                guard cid >= 0, let name = row["name"] as String? else { break }
+                columns.append(UniqueColumn(name: name, collation: (row["coll"] as String?) ?? "BINARY"))
+            }
+            guard !columns.isEmpty, columns.count == keyColumns.count else { continue }
+            indexes[uniqueSignature(columns)] = columns
+        }
+        return indexes.sorted { $0.key < $1.key }.map(\.value)
     }
 }
 

@@ -40,12 +40,17 @@ public struct StoreStatus: Codable, Hashable, Sendable {
     public var unresolvedConflicts: Int
     /// Rows from HQ the DMS refused so far (kept in `_dealersync_held`, retried every cycle).
     public var heldRows: Int = 0
+    /// Rows from HQ kept for a pulled table the DMS has not created yet (or the agent has not
+    /// registered yet), by table: applied once it exists. Information, not a fault.
+    public var waitingForTables: [String: Int] = [:]
     /// Pushed rows HQ refused (dead letters at HQ) and rows whose columns HQ overruled,
     /// among the newest kept notices (`_dealersync_hq_notices`).
     public var refusedByHQ: Int = 0
     public var overruledByHQ: Int = 0
     public var lastError: Problem?
     public var tableProblems: [String: String]
+    /// Each captured table's capture, checked live (see `CaptureCheck`).
+    public var capture: [TableCapture] = []
     public var health: Health
     public var problems: [Problem]
 }
@@ -69,7 +74,9 @@ extension DealerDatabase {
     }
 
     public func status(now: Date = Date(), thresholds: StatusThresholds = StatusThresholds()) throws -> StoreStatus {
-        try read { db in
+        // Checked live, so a stopped agent's store still shows a migration that dropped triggers.
+        let capture = try captureStates(live: true)
+        return try read { db in
             var problems: [StoreStatus.Problem] = []
             guard try SyncTables.isInstalled(db) else {
                 return StoreStatus(
@@ -104,18 +111,58 @@ extension DealerDatabase {
                 lastError = .init(message: message, hint: try text(AgentStateKey.lastErrorHint) ?? "see the agent's log")
             }
             var health: StoreStatus.Health = tableProblems.isEmpty ? .healthy : .broken
+            Self.captureProblems(capture, now: now, health: &health, problems: &problems)
             if let lastError, health == .healthy {
                 health = .degraded
                 problems.append(lastError)
             }
             var held = 0
+            var waiting: [String: Int] = [:]
             if try db.tableExists("_dealersync_held") {
-                held = try Int.fetchOne(db, sql: "SELECT count(*) FROM _dealersync_held") ?? 0
-                if held > 0, let first = try Row.fetchOne(db, sql: "SELECT table_name, reason FROM _dealersync_held ORDER BY first_failed_at LIMIT 1") {
+                // Rows of a table that can be applied now were refused by the DMS; the others
+                // wait for their table (the same split as `retryHeldRows`).
+                let ready = try HeldRows.readyTables(db)
+                var refusedTables: [String] = []
+                for row in try Row.fetchAll(db, sql: "SELECT table_name, count(*) AS n FROM _dealersync_held GROUP BY table_name") {
+                    let table: String = row["table_name"]
+                    let count: Int = row["n"]
+                    if ready.contains(table) {
+                        held += count
+                        refusedTables.append(table)
+                    } else {
+                        waiting[table] = count
+                    }
+                }
+                let placeholders = refusedTables.map { _ in "?" }.joined(separator: ", ")
+                if held > 0, let first = try Row.fetchOne(
+                    db, sql: "SELECT table_name, reason FROM _dealersync_held WHERE table_name IN (\(placeholders)) ORDER BY first_failed_at LIMIT 1",
+                    arguments: StatementArguments(refusedTables))
+                {
                     if health == .healthy { health = .degraded }
                     problems.append(.init(
                         message: "\(held) rows from HQ were refused by the DMS and wait (first: \(first["table_name"] as String): \(first["reason"] as String))",
                         hint: "the DMS's own constraint or trigger refused them; correct the row at HQ or the DMS rule; the agent retries every cycle"))
+                }
+                let live = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_schema WHERE type = 'table'"))
+                for (table, count) in waiting.sorted(by: { $0.key < $1.key }) {
+                    // Not a fault of its own (health stays): the rows are applied once the
+                    // table exists and is registered. A dropped registered table is already
+                    // a table problem above.
+                    let note: StoreStatus.Problem
+                    if live.contains(table) {
+                        note = .init(
+                            message: "\(count) rows from HQ wait for table '\(table)' to be set up for sync",
+                            hint: "the agent sets up new tables at its next cycle (or run `dealersync init` again); the rows are applied then")
+                    } else if tableProblems[table] != nil {
+                        note = .init(
+                            message: "\(count) rows from HQ wait for table '\(table)' to be back in the DMS database",
+                            hint: "they are applied once the table is restored")
+                    } else {
+                        note = .init(
+                            message: "\(count) rows from HQ wait for table '\(table)', which is not in the DMS database yet",
+                            hint: "nothing to do: they are applied once the DMS creates the table (for example when its module is installed)")
+                    }
+                    problems.append(note)
                 }
             }
             let notices = try Self.hqNoticeSummary(db)
@@ -141,9 +188,37 @@ extension DealerDatabase {
                 schemaVersion: try millis("schema_version").map(Int.init), pendingChanges: pending,
                 outboxBatches: outbox["n"], outboxRows: outbox["rows"], oldestUnsentSeconds: oldestSeconds,
                 lastPushAt: try date(AgentStateKey.lastPushAt), lastPullAt: try date(AgentStateKey.lastPullAt),
-                clockOffsetMillis: try millis("hlc_offset"), unresolvedConflicts: conflicts, heldRows: held,
+                clockOffsetMillis: try millis("hlc_offset"), unresolvedConflicts: conflicts, heldRows: held, waitingForTables: waiting,
                 refusedByHQ: notices[.refused]?.count ?? 0, overruledByHQ: notices[.overruled]?.count ?? 0, lastError: lastError,
-                tableProblems: tableProblems, health: health, problems: problems)
+                tableProblems: tableProblems, capture: capture, health: health, problems: problems)
+        }
+    }
+
+    /// Capture off is broken (writes are being missed); a reconcile in progress is degraded
+    /// (missed writes are being found); a repair in the last day is shown, as information.
+    static func captureProblems(_ capture: [TableCapture], now: Date, health: inout StoreStatus.Health, problems: inout [StoreStatus.Problem]) {
+        let formatter = ISO8601DateFormatter()
+        func since(_ table: TableCapture) -> String {
+            table.sinceMillis.map { " since " + formatter.string(from: Date(timeIntervalSince1970: Double($0) / 1000)) } ?? ""
+        }
+        for table in capture {
+            switch table.state {
+            case .off:
+                health = .broken
+                problems.append(.init(
+                    message: "capture of '\(table.table)' is off\(since(table)): \(table.reason ?? "its triggers are not in place")",
+                    hint: "start the agent (systemctl start dealersync-agent): its next cycle puts the triggers back and sends the writes made meanwhile"))
+            case .reconciling:
+                if health == .healthy { health = .degraded }
+                problems.append(.init(
+                    message: "reconciling '\(table.table)' after capture was off\(since(table)): \(table.done) of \(table.total) rows compared, \(table.found) changes found (\(table.reason ?? ""))",
+                    hint: "nothing to do: the agent finds the writes made while capture was off and sends them"))
+            case .ok:
+                guard let repair = table.lastRepair, let sinceMillis = table.sinceMillis,
+                    now.timeIntervalSince1970 * 1000 - Double(sinceMillis) < 86_400_000
+                else { continue }
+                problems.append(.init(message: "capture of '\(table.table)' was repaired: \(repair)", hint: "nothing to do"))
+            }
         }
     }
 

@@ -16,6 +16,8 @@ import SyncCore
 ///     other HLCs are zigzag differences from the common write's HLC
 ///     own     := count (bit, kind 1: dot hlc (value in the DMS) | kind 2: stored writes)*
 ///     extra   := count (name, stored writes)*
+///     [digest] -- 10 bytes at the very end when flag 64 is set: the `RowDigest` of the
+///                 values the DMS held (records written before it have none)
 enum ClockRecord {
     private struct Flags: OptionSet {
         let rawValue: UInt8
@@ -25,6 +27,21 @@ enum ClockRecord {
         static let livenessIsCommon = Flags(rawValue: 8)
         static let commonIsAlive = Flags(rawValue: 16)
         static let hasOwnOrExtra = Flags(rawValue: 32)
+        static let hasDigest = Flags(rawValue: 64)
+    }
+
+    /// `record` with `digest` as its trailer.
+    static func appending(_ digest: RowDigest, to record: [UInt8]) -> [UInt8] {
+        var bytes = record
+        bytes[0] |= Flags.hasDigest.rawValue
+        bytes += digest.encoded()
+        return bytes
+    }
+
+    /// The digest at the end of `record`, nil for a record written without one.
+    static func digest(in record: [UInt8]) -> RowDigest? {
+        guard let flags = record.first, Flags(rawValue: flags).contains(.hasDigest), record.count > RowDigest.encodedSize else { return nil }
+        return RowDigest(encoded: record.suffix(RowDigest.encodedSize))
     }
 
     /// 2020-01-01T00:00:00Z: physical clock readings are stored relative to it.
@@ -146,6 +163,11 @@ enum ClockRecord {
         _ bytes: [UInt8], table: String, key: RowKey, bitColumns: [String], dmsValues: [String: SQLValue]?,
         node nodeForRef: (Int) -> NodeID?
     ) throws -> RowVersion {
+        var bytes = bytes
+        if digest(in: bytes) != nil {
+            bytes.removeLast(RowDigest.encodedSize)
+            bytes[0] &= ~Flags.hasDigest.rawValue
+        }
         var reader = ByteReader(bytes)
         reader.context = "clock of a row in '\(table)'"
         do {

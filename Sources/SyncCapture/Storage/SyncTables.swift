@@ -105,6 +105,26 @@ enum SyncTables {
             );
             """
         ),
+        (
+            "5-capture-state",
+            """
+            -- Whether each captured table's triggers were seen intact (see CaptureCheck):
+            -- 'ok', or 'reconcile' while the rows are compared with what was last captured
+            -- (cursor, counts, why and since when). Tables registered before this migration
+            -- start with one reconcile, which also gives their rows the value digests that
+            -- later reconciles compare with (it sends nothing for rows it cannot judge).
+            ALTER TABLE _dealersync_tables ADD COLUMN root_page INTEGER;
+            ALTER TABLE _dealersync_tables ADD COLUMN capture_state TEXT NOT NULL DEFAULT 'reconcile';
+            ALTER TABLE _dealersync_tables ADD COLUMN capture_reason TEXT NOT NULL DEFAULT 'first check after upgrading dealersync';
+            ALTER TABLE _dealersync_tables ADD COLUMN capture_since INTEGER;
+            ALTER TABLE _dealersync_tables ADD COLUMN reconcile_pass INTEGER NOT NULL DEFAULT 1;
+            ALTER TABLE _dealersync_tables ADD COLUMN reconcile_after BLOB;
+            ALTER TABLE _dealersync_tables ADD COLUMN reconcile_done INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE _dealersync_tables ADD COLUMN reconcile_total INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE _dealersync_tables ADD COLUMN reconcile_found INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE _dealersync_tables ADD COLUMN last_repair TEXT;
+            """
+        ),
     ]
 
     /// Creates or upgrades dealersync's tables. Idempotent.
@@ -117,6 +137,11 @@ enum SyncTables {
                 sql: "INSERT INTO _dealersync_migrations (name, applied_at) VALUES (?, strftime('%s','now'))",
                 arguments: [migration.name])
         }
+    }
+
+    /// Whether every migration of this version has run (a cheap check for each cycle).
+    static func isMigrated(_ db: Database) throws -> Bool {
+        (try Int.fetchOne(db, sql: "SELECT count(*) FROM _dealersync_migrations") ?? 0) >= migrations.count
     }
 
     static func isInstalled(_ db: Database) throws -> Bool {
