@@ -10,12 +10,16 @@
 public struct RetryPolicy: Sendable, Hashable {
     /// The jitter ceiling of the first retry (attempt 0).
     public var baseMillis: Int64 = 500
-    /// The jitter ceiling never grows past this.
-    public var capMillis: Int64 = 300_000
+    /// The jitter ceiling never grows past this. 30 s, not the first version's 5 minutes:
+    /// with full jitter an agent comes back on average half a cap after HQ does, and the
+    /// 5-minute cap kept the fleet away for 172–181 s after HQ's return in the chaos run;
+    /// 1,000 agents retrying every 15 s on average are about 70 cheap refused connections a
+    /// second, no herd (`dealersync-bench catch-up`).
+    public var capMillis: Int64 = 30_000
     /// The longest wait a `Retry-After` can impose.
     public var maxRetryAfterMillis: Int64 = 3_600_000
 
-    public init(baseMillis: Int64 = 500, capMillis: Int64 = 300_000, maxRetryAfterMillis: Int64 = 3_600_000) {
+    public init(baseMillis: Int64 = 500, capMillis: Int64 = 30_000, maxRetryAfterMillis: Int64 = 3_600_000) {
         self.baseMillis = baseMillis
         self.capMillis = capMillis
         self.maxRetryAfterMillis = maxRetryAfterMillis

@@ -11,14 +11,14 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "dealersync-bench",
         abstract: "Measure dealersync against its baselines and goals.",
         discussion: """
-            Scenarios: capture, metadata, push, apply, wire, latency, initial-load, fleet, idle, status, hostile (default: all).
+            Scenarios: capture, metadata, push, apply, wire, latency, initial-load, fleet, idle, status, hostile, catch-up, capture-gap (default: all).
             Run in release mode for real figures:
               swift run -c release dealersync-bench capture latency
             --quick runs small sizes, to check that every scenario works (the tests do this).
             """)
 
     enum Scenario: String, CaseIterable, ExpressibleByArgument {
-        case capture, metadata, push, apply, wire, latency, initialLoad = "initial-load", fleet, idle, status, hostile
+        case capture, metadata, push, apply, wire, latency, initialLoad = "initial-load", fleet, idle, status, hostile, catchUp = "catch-up", captureGap = "capture-gap"
     }
 
     @Argument(help: "Scenarios to run.")
@@ -58,6 +58,8 @@ struct BenchCommand: AsyncParsableCommand {
                 case .fleet: figures += try await FleetScenario.run(quick: quick)
                 case .idle: figures += try await IdleScenario.run(quick: quick)
                 case .hostile: figures += try await HostileScenario.run(quick: quick)
+                case .catchUp: figures += CatchUpScenario.run(quick: quick)
+                case .captureGap: figures += try CaptureGapScenario.run(quick: quick)
                 }
                 // Shown as they come: a full run takes minutes.
                 FileHandle.standardError.write(Data((Self.table(Array(figures[before...])) + "\n").utf8))

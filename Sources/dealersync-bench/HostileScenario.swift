@@ -91,8 +91,8 @@ enum HostileScenario {
         return [
             Figure(
                 scenario: "hostile", metric: "HQ peak RSS, \(dealers.count) worst-shaped pushes at once (\(BenchBinaries.flavour(binary)))",
-                value: peak, unit: "MB", baseline: idle, goal: "under the bound in docs/HQ.md", met: nil),
-            Figure(scenario: "hostile", metric: "pushes answered 200 (others 429, retried by agents)", value: Double(served), unit: "pushes", baseline: Double(statuses.values.reduce(0, +)), goal: "—", met: nil),
+                value: peak, unit: "MB", baseline: idle, goal: "≤ 1,024 MB (half the unit's MemoryMax)", met: peak <= 1_024),
+            Figure(scenario: "hostile", metric: "pushes answered 200 (others 429, retried by agents)", value: Double(served), unit: "pushes", baseline: Double(statuses.values.reduce(0, +)), goal: "", met: nil),
             Figure(
                 scenario: "hostile", metric: "a stalled upload's connection closed after (idle_timeout_seconds \(idleTimeout))",
                 value: stalledSeconds, unit: "s", baseline: nil, goal: "≤ idle timeout + 1 s", met: stalledSeconds <= Double(idleTimeout) + 1),

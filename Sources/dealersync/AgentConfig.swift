@@ -30,7 +30,7 @@ import SyncCore
 /// | `sync.poll_interval_millis` | 5000 | longest pause between cycles when nothing changes |
 /// | `sync.pull_page_rows` | 1000 | rows per pull |
 /// | `sync.retry_base_millis` | 500 | first retry waits up to this after a failed exchange |
-/// | `sync.retry_cap_millis` | 300000 | retries wait up to base·2ⁿ, never more than this |
+/// | `sync.retry_cap_millis` | 30000 | retries wait up to base·2ⁿ, never more than this |
 struct AgentConfig {
     var capture: CaptureSettings
     var schemaFile: String?
@@ -124,7 +124,7 @@ struct AgentConfig {
                 pullPageRows: try number("sync.pull_page_rows", "sync.pull_page_rows", default: 1_000),
                 retry: RetryPolicy(
                     baseMillis: Int64(try number("sync.retry_base_millis", "sync.retry_base_millis", default: 500)),
-                    capMillis: Int64(try number("sync.retry_cap_millis", "sync.retry_cap_millis", default: 300_000))))
+                    capMillis: Int64(try number("sync.retry_cap_millis", "sync.retry_cap_millis", default: 30_000))))
         }
         return AgentConfig(capture: capture, schemaFile: present(reader.string(forKey: "schema_file")), configPath: path, hq: hq)
     }

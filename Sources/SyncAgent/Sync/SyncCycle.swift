@@ -29,10 +29,11 @@ public final class SyncCycle: Sendable {
     let settings: AgentSettings
     let logger: Logger
     let clock: @Sendable () -> Int64
+    let offsetMeasured = OffsetMeasured()
 
     public init(
         database: DealerDatabase, transport: any DeltaTransport, settings: AgentSettings, logger: Logger,
-        clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+        clock: @escaping @Sendable () -> Int64 = SteadyWallClock.nowMillis
     ) {
         self.database = database
         self.client = HQClient(transport: transport, settings: settings, dealer: database.node)
@@ -47,9 +48,12 @@ public final class SyncCycle: Sendable {
             logger.warning("synced table unavailable", metadata: ["table": "\(problem.table)", "hint": "\(problem.hint)"])
         }
         try reconcileCapture(&report)
-        // A new store's PC clock may be a day off: pull first (which measures the offset to
-        // HQ before it applies anything) so that the first stamps are already corrected.
-        if try !database.hasMeasuredClockOffset() {
+        // A new store's PC clock may be a day off, and any PC's clock may have jumped while
+        // the agent was stopped: a process pulls first (which measures the offset to HQ
+        // before it applies anything) so that its first stamps are already corrected. While
+        // HQ cannot be reached, changes wait in the log, unstamped.
+        let measuredBefore = try database.hasMeasuredClockOffset()
+        if !offsetMeasured.value || !measuredBefore {
             try await pull(&report)
         }
         try await stampAndPush(&report)
@@ -141,5 +145,6 @@ public final class SyncCycle: Sendable {
     private func measured(_ offset: Int64?) throws {
         guard let offset else { return }
         try database.recordClockOffset(millis: offset)
+        offsetMeasured.set()
     }
 }

@@ -106,7 +106,8 @@ public final class CurlTransport: DeltaTransport, @unchecked Sendable {
             try configure(request, body: body, headers: headerList, context: context)
             return withExtendedLifetime(transfer) { curl_easy_perform(handle) }
         }
-        let receivedAtMillis = Int64((Date().timeIntervalSince1970 * 1000).rounded())
+        // The same clock the cycle stamps with, so the measured offset corrects exactly it.
+        let receivedAtMillis = SteadyWallClock.nowMillis()
 
         guard result == CURLE_OK else {
             if result == CURLE_ABORTED_BY_CALLBACK && cancel.isSet { throw CancellationError() }

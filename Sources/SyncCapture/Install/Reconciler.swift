@@ -13,6 +13,8 @@ public struct ReconcileReport: Hashable, Sendable {
     /// True when a table still awaits reconciling (the time budget ran out).
     public var moreWaiting = false
 
+    public init() {}
+
     public static func == (lhs: Self, rhs: Self) -> Bool {
         lhs.compared == rhs.compared && lhs.found == rhs.found && lhs.moreWaiting == rhs.moreWaiting
             && lhs.finished.map { "\($0.table)\u{0}\($0.summary)" } == rhs.finished.map { "\($0.table)\u{0}\($0.summary)" }
