@@ -75,7 +75,7 @@ enum CaptureGapScenario {
         try dms.dms.writeWithoutTransaction { db in
             try db.inTransaction {
                 let create = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_schema WHERE name = 'customers'")!
-                try db.execute(sql: create.replacingOccurrences(of: "CREATE TABLE IF NOT EXISTS customers", with: "CREATE TABLE new__customers")
+                try db.execute(sql: create.replacingOccurrences(of: "CREATE TABLE customers", with: "CREATE TABLE new__customers")
                     .replacingOccurrences(of: "mobile TEXT,", with: "mobile TEXT CHECK (length(mobile) <= 40),"))
                 try db.execute(sql: "INSERT INTO new__customers SELECT * FROM customers")
                 try db.execute(sql: "DROP TABLE customers")
@@ -102,10 +102,14 @@ enum CaptureGapScenario {
         }
         let seconds = now() - started
         let waits = writer.stop()
-        guard report.found >= changed else { throw BenchError("capture-gap: reconcile found \(report.found) of \(changed) changes") }
+        // Every row changed unseen is queued (by the reconcile, or by the triggers when the
+        // committer touched it after they were back).
+        let queued = try dms.count(
+            "SELECT count(*) FROM customers c WHERE remarks = 'changed unseen' AND EXISTS (SELECT 1 FROM _dealersync_log_1 l WHERE l.k0 = c.id)")
+        guard queued == changed else { throw BenchError("capture-gap: \(queued) of \(changed) rows changed unseen are queued") }
         return [
             Figure(
-                scenario: "capture-gap", metric: "reconcile \(rows) rows after a rebuild, \(changed) changed unseen (found \(report.found), incl. the committer's)",
+                scenario: "capture-gap", metric: "reconcile \(rows) rows after a rebuild, \(changed) changed unseen, all queued (\(report.found) by the reconcile, the rest by the restored triggers)",
                 value: seconds, unit: "s", baseline: nil, goal: "≤ 60 s", met: seconds <= 60),
             Figure(
                 scenario: "capture-gap", metric: "meanwhile, the DMS's longest wait for a one-row commit (\(waits.count) commits, every 10 ms; p99 \(String(format: "%.1f", percentile(waits, 0.99))) ms)",

@@ -235,6 +235,7 @@ extension DealerDatabase {
             // Aim for half the lock budget, so that a slow disk moment stays under it.
             let target = Double(settings.maxLockMillis) / 2
             chunk = max(50, min(50_000, Int(Double(chunk) * target / max(elapsedMillis, 0.1))))
+            LockPacing.letTheDMSIn()
         }
         return done
     }

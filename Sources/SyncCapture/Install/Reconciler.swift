@@ -83,6 +83,7 @@ extension DealerDatabase {
             let elapsed = ContinuousClock.now - started
             let elapsedMillis = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
             chunk = max(50, min(50_000, Int(Double(chunk) * target / max(elapsedMillis, 0.1))))
+            LockPacing.letTheDMSIn()
         }
     }
 
