@@ -27,7 +27,9 @@ public final class TestDMS: @unchecked Sendable {
         try dms.write { db in try db.execute(sql: sql, arguments: arguments) }
     }
 
-    public func rows(_ sql: String) throws -> [Row] { try dms.read { db in try Row.fetchAll(db, sql: sql) } }
+    public func rows(_ sql: String, _ arguments: StatementArguments = StatementArguments()) throws -> [Row] {
+        try dms.read { db in try Row.fetchAll(db, sql: sql, arguments: arguments) }
+    }
 
     public func count(_ sql: String) throws -> Int { try dms.read { db in try Int.fetchOne(db, sql: sql) ?? 0 } }
 

@@ -134,5 +134,7 @@ final class BlockingStore: SyncStore {
     func recordPull(dealer: NodeID, cursor: UInt64, atMillis: Int64, clockSkewMillis: Int64?, capture: CaptureReport?) async throws {
         try await inner.recordPull(dealer: dealer, cursor: cursor, atMillis: atMillis, clockSkewMillis: clockSkewMillis, capture: capture)
     }
+    func acknowledgedSequence(dealer: NodeID) async throws -> UInt64 { try await inner.acknowledgedSequence(dealer: dealer) }
+    func resendAll(to dealer: NodeID) async throws -> Int { try await inner.resendAll(to: dealer) }
     func status(schema: SyncSchema) async throws -> [DealerStatus] { try await inner.status(schema: schema) }
 }

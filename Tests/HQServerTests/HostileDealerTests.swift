@@ -115,6 +115,33 @@ struct HostileDealerTests {
         }
     }
 
+    @Test("resend: only for the token's own dealer, and it widens nothing; HQ reports the acknowledged sequence on pulls")
+    func resend() async throws {
+        let hq = try await HQFixture()
+        defer { hq.cleanUp() }
+        let app = try await buildApplication(hq.config)
+        try await app.test(.live) { client in
+            var one = FakeDealer("DLR-1")
+            #expect(try await Self.push(client, hq, "DLR-1", [one.insert("customers", key: [.text("C-1")], ["name": .text("a")])], sequence: 7).applied == 1)
+            let digest = try await hq.store.contentDigest()
+            let other = try await client.execute(
+                uri: "/v1/dealers/DLR-2/resend", method: .post, headers: [.authorization: "Bearer \(hq.tokens["DLR-1"]!)"])
+            #expect([401, 403].contains(other.status.code), "another dealer's resend: \(other.status)")
+            #expect(try await hq.store.contentDigest() == digest)
+            let pulled = try await client.execute(
+                uri: "/v1/dealers/DLR-1/changes", method: .get, headers: [.authorization: "Bearer \(hq.tokens["DLR-1"]!)"])
+            #expect(pulled.headers[HTTPField.Name("X-Dealersync-Acked-Sequence")!] == "7")
+            // Its own: the row it pushed is due again (a restored store gets it back); nothing else.
+            let own = try await client.execute(
+                uri: "/v1/dealers/DLR-1/resend", method: .post, headers: [.authorization: "Bearer \(hq.tokens["DLR-1"]!)"])
+            #expect(own.status == .noContent)
+            let (page, _) = try await client.pull("DLR-1", token: hq.tokens["DLR-1"]!)
+            #expect(page.rows.map(\.key) == [RowKey([.text("C-1")])])
+            let (twoPage, _) = try await client.pull("DLR-2", token: hq.tokens["DLR-2"]!)
+            #expect(twoPage.rows.isEmpty)
+        }
+    }
+
     @Test("forged provenance: claims for other nodes' writes and forged origins are refused; the genuine edit still wins")
     func forgedProvenance() async throws {
         let hq = try await HQFixture()

@@ -26,6 +26,17 @@ public struct PullController<Store: SyncStore>: Sendable {
                 throw error
             }
         }
+        // A store whose DMS file was restored from a backup asks for every row it holds
+        // again (its own writes since the backup included); only its own rows, so a
+        // stolen token gains nothing it could not pull anyway.
+        router.post("/v1/dealers/{id}/resend") { request, context in
+            let id = try context.parameters.require("id")
+            let dealer = try await Authenticator(store: store).dealer(request, id: id)
+            let rows = try await store.resendAll(to: dealer)
+            logger.notice("resend requested", metadata: ["dealer": "\(dealer)", "rows": "\(rows)"])
+            await notifier.notify()
+            return Response(status: .noContent)
+        }
     }
 
     func pull(_ request: Request, dealer: NodeID) async throws -> Response {
@@ -64,6 +75,9 @@ public struct PullController<Store: SyncStore>: Sendable {
                 .dealersyncCursor: Cursor.encode(page.nextCursor),
                 .dealersyncServerTime: String(Date.nowMillis),
                 .dealersyncSHA256: BodyChecksum.sha256Hex(body),
+                // The store compares it with its own write counter: higher means its DMS
+                // file was restored from an older backup (see the agent's recovery).
+                .dealersyncAckedSequence: String(try await store.acknowledgedSequence(dealer: dealer)),
             ],
             body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }

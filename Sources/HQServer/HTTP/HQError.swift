@@ -70,4 +70,5 @@ extension HTTPField.Name {
     /// The agent's wall clock in milliseconds since 1970 when it sent the request.
     public static let dealersyncClock = HTTPField.Name("X-Dealersync-Clock")!
     public static let dealersyncCapture = HTTPField.Name(CaptureReport.headerName)!
+    public static let dealersyncAckedSequence = HTTPField.Name("X-Dealersync-Acked-Sequence")!
 }

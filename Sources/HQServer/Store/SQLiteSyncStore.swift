@@ -266,6 +266,22 @@ public final class SQLiteSyncStore: SyncStore {
         }
     }
 
+    public func acknowledgedSequence(dealer: NodeID) async throws -> UInt64 {
+        try await pool.read { db in
+            // The batch with the highest first sequence has the highest last one: a store
+            // numbers its batches in order (primary key order, no scan).
+            UInt64(try Int64.fetchOne(
+                db, sql: "SELECT last_seq FROM batches WHERE dealer = ? ORDER BY first_seq DESC LIMIT 1", arguments: [dealer.rawValue]) ?? 0)
+        }
+    }
+
+    public func resendAll(to dealer: NodeID) async throws -> Int {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE holders SET known_seq = 0 WHERE dealer = ? AND known_seq <> 0", arguments: [dealer.rawValue])
+            return db.changesCount
+        }
+    }
+
     // MARK: Status
 
     public func status(schema: SyncSchema) async throws -> [DealerStatus] {

@@ -33,6 +33,11 @@ public protocol SyncStore: Sendable {
     func latestSequence() async throws -> UInt64
     /// Records a dealer's pull: last seen, the cursor it now holds, its clock skew.
     func recordPull(dealer: NodeID, cursor: UInt64, atMillis: Int64, clockSkewMillis: Int64?, capture: CaptureReport?) async throws
+    /// The highest batch sequence acknowledged from `dealer` (0 before its first batch).
+    func acknowledgedSequence(dealer: NodeID) async throws -> UInt64
+    /// Makes every row `dealer` holds due for its next pull again, its own writes included;
+    /// returns how many.
+    func resendAll(to dealer: NodeID) async throws -> Int
 
     // MARK: Status
     func status(schema: SyncSchema) async throws -> [DealerStatus]

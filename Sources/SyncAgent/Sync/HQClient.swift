@@ -20,6 +20,8 @@ struct HQClient: Sendable {
     struct PullPage {
         var batch: Batch
         var cursor: String
+        /// HQ's highest acknowledged batch sequence from this store (nil from an older HQ).
+        var acknowledgedSequence: UInt64?
     }
 
     /// The part of HQ's push receipt the agent keeps: rows HQ did not take as sent.
@@ -63,12 +65,20 @@ struct HQClient: Sendable {
             let body = response.headers["content-encoding"] == "gzip"
                 ? try Gzip.decompress(response.body, maxOutputBytes: maxPageBytes) : response.body
             let batch = try Batch(decoding: body, limits: BatchLimits(maxRows: settings.pullPageRows * 2 + 10))
-            return Exchange(value: PullPage(batch: batch, cursor: next), offsetMillis: Self.offset(response, sent: sent))
+            let acknowledged = response.headers["x-dealersync-acked-sequence"].flatMap { UInt64($0) }
+            return Exchange(value: PullPage(batch: batch, cursor: next, acknowledgedSequence: acknowledged), offsetMillis: Self.offset(response, sent: sent))
         } catch let error as SyncCoreError {
             throw AgentError(
                 code: .badResponse, message: "HQ's pull answer is not a valid batch: \(error.message)",
                 hint: "run the same dealersync release at HQ and in the store", retryable: true)
         }
+    }
+
+    /// Asks HQ to send every row this store holds again (recovery from a restored file).
+    func resendAll() async throws {
+        _ = try await exchange(HTTPRequest(
+            method: "POST", url: "\(settings.hqURL)/v1/dealers/\(dealer.rawValue)/resend",
+            headers: [("Authorization", "Bearer \(settings.token)")], body: []), what: "resend request")
     }
 
     /// Sends a request and turns transport failures and refusals into `AgentError`s.

@@ -48,18 +48,70 @@ public final class SyncCycle: Sendable {
             logger.warning("synced table unavailable", metadata: ["table": "\(problem.table)", "hint": "\(problem.hint)"])
         }
         try reconcileCapture(&report)
+        // A DMS file restored from a backup: the state file beside it says so before
+        // anything is stamped (HQ says so on the first pull, below).
+        if try database.recovery() == nil, let evidence = try database.restoreEvidence() {
+            try beginRecovery(evidence, hqAcknowledged: nil)
+        }
         // A new store's PC clock may be a day off, and any PC's clock may have jumped while
         // the agent was stopped: a process pulls first (which measures the offset to HQ
         // before it applies anything) so that its first stamps are already corrected. While
         // HQ cannot be reached, changes wait in the log, unstamped.
         let measuredBefore = try database.hasMeasuredClockOffset()
-        if !offsetMeasured.value || !measuredBefore {
+        if try database.recovery() == nil, !offsetMeasured.value || !measuredBefore {
             try await pull(&report)
+        }
+        if try database.recovery() != nil {
+            try await recover(&report)
+            if try database.recovery() != nil {
+                report.moreWaiting = true
+                return report
+            }
         }
         try await stampAndPush(&report)
         try await pull(&report)
+        try database.recordCounterHighWater()
         try database.recordAgentError(nil)
         return report
+    }
+
+    private func beginRecovery(_ evidence: RestoreEvidence, hqAcknowledged: UInt64?) throws {
+        logger.error(
+            "the DMS file is older than what this store already sent: restored from a backup or copied back; recovering HQ's newer rows",
+            metadata: ["file_counter": "\(evidence.fileCounter)", "witnessed": "\(evidence.witnessed)", "witness": "\(evidence.witness)"])
+        try database.beginRecovery(evidence, hqAcknowledged: hqAcknowledged, nowMillis: clock())
+    }
+
+    /// After a restore: HQ resends every row this store holds, and they are applied over the
+    /// restored copy (HQ's versions are newer where this store wrote since the backup: rows
+    /// deleted since stay deleted, rows created since come back, nothing old is re-sent as
+    /// new). Edits made on the restored copy that HQ's rows replace become `restored-backup`
+    /// conflicts; the others are stamped when the recovery ends. Resumes across cycles.
+    private func recover(_ report: inout CycleReport) async throws {
+        var cursor = try database.pullCursor()
+        if cursor == nil { try await client.resendAll() }
+        var caughtUp = false
+        for _ in 0..<settings.maxExchangesPerCycle {
+            let exchange = try await client.pull(after: cursor, capture: nil, now: clock)
+            try measured(exchange.offsetMillis)
+            let page = exchange.value
+            if page.batch.rows.isEmpty && page.cursor == cursor {
+                caughtUp = true
+                break
+            }
+            let applied = try database.apply(page.batch.rows, cursor: page.cursor, wallMillis: clock(), recovering: true)
+            report.pulledRows += page.batch.rows.count
+            report.appliedRows += applied.applied
+            report.conflicts += applied.conflicts
+            cursor = page.cursor
+            if page.batch.rows.count < settings.pullPageRows {
+                caughtUp = true
+                break
+            }
+        }
+        if caughtUp, let summary = try database.finishRecovery(nowMillis: clock()) {
+            logger.warning("recovered from a restored DMS file", metadata: ["summary": "\(summary)"])
+        }
     }
 
     /// Finds the writes made while a table's capture was off (a DMS migration rebuilt it),
@@ -129,6 +181,12 @@ public final class SyncCycle: Sendable {
             let exchange = try await client.pull(after: cursor, capture: capture, now: clock)
             try measured(exchange.offsetMillis)
             let page = exchange.value
+            // HQ acknowledged higher sequences than this file ever wrote: it was restored.
+            // Nothing of the page is applied: the recovery pulls everything again.
+            if let evidence = try database.restoreEvidence(hqAcknowledged: page.acknowledgedSequence) {
+                try beginRecovery(evidence, hqAcknowledged: page.acknowledgedSequence)
+                return
+            }
             if page.batch.rows.isEmpty && page.cursor == cursor { break }
             let applied = try database.apply(page.batch.rows, cursor: page.cursor, wallMillis: clock())
             report.pulledRows += page.batch.rows.count

@@ -25,8 +25,14 @@ extension DealerDatabase {
     /// consistent, and applying the same page again changes nothing. Chunks start at
     /// `chunkSize` rows and adapt so each holds the DMS write lock for about half of
     /// `settings.maxLockMillis`; pass `adaptive: false` to keep them fixed.
+    ///
+    /// `recovering` (after a restore, see `beginRecovery`): a pending local edit is not
+    /// stamped first, because it was made on a stale copy and a new stamp would claim this
+    /// store's writes since the backup as seen. Where HQ's newer version replaces such an
+    /// edit, the edit is kept as a `restored-backup` conflict and its log entry dropped.
     public func apply(
-        _ versions: [RowVersion], cursor: String?, wallMillis: Int64, chunkSize: Int = 200, adaptive: Bool = true
+        _ versions: [RowVersion], cursor: String?, wallMillis: Int64, chunkSize: Int = 200, adaptive: Bool = true,
+        recovering: Bool = false
     ) throws -> ApplyReport {
         var report = ApplyReport()
         let order = try read { db -> [String: Int] in
@@ -48,7 +54,7 @@ extension DealerDatabase {
             try write { db in
                 try db.execute(sql: "INSERT INTO _dealersync_guard (active) VALUES (1)")
                 let transaction = try SyncTransaction(db, node: node, wallMillis: wallMillis)
-                for version in chunk { try applyOrHold(version, transaction, &report) }
+                for version in chunk { try applyOrHold(version, transaction, recovering: recovering, &report) }
                 if isLast, let cursor { try SyncTables.setMeta(db, "pull_cursor", cursor) }
                 report.stampedLocal += transaction.stamped.count
                 try transaction.finish()
@@ -74,7 +80,7 @@ extension DealerDatabase {
     /// refused row never undoes it. A row of a table this store pulls but the DMS has not
     /// created yet (no registration, or no live table) is held too, until the table exists
     /// and is registered; rows of tables this store does not pull are skipped.
-    private func applyOrHold(_ remote: RowVersion, _ transaction: SyncTransaction, _ report: inout ApplyReport) throws {
+    private func applyOrHold(_ remote: RowVersion, _ transaction: SyncTransaction, recovering: Bool = false, _ report: inout ApplyReport) throws {
         guard let spec = transaction.schema.table(named: remote.table), spec.direction.dealerPulls else {
             report.skipped += 1
             return
@@ -90,13 +96,18 @@ extension DealerDatabase {
                     .remoteRowUnfit, "a row for \(remote.table) has \(remote.key.values.count) key values; the table's key has \(shape.primaryKey.count)",
                     hint: "the row was written at HQ with a wrong key; correct it there")
             }
-            try transaction.stampPending(registration, key: remote.key)
+            let staleEdit = recovering ? try Self.pendingEdit(transaction, registration, shape: shape, key: remote.key) : nil
+            if !recovering { try transaction.stampPending(registration, key: remote.key) }
             var rowReport = report
+            var merged: RowVersion?
             try transaction.db.inSavepoint {
-                try applyOne(remote, spec: spec, registration: registration, shape: shape, transaction, &rowReport)
+                merged = try applyOne(remote, spec: spec, registration: registration, shape: shape, transaction, &rowReport)
                 return .commit
             }
             report = rowReport
+            if let staleEdit, let merged {
+                report.conflicts += try Self.keepStaleEdit(staleEdit, replacedBy: merged, spec: spec, registration: registration, transaction)
+            }
             try HeldRows.release(remote, db: transaction.db)
         } catch where HeldRows.isRowError(error) {
             try HeldRows.hold(remote, error: error, db: transaction.db, wallMillis: transaction.wallMillis)
@@ -104,10 +115,12 @@ extension DealerDatabase {
         }
     }
 
+    /// Merges and writes one remote row; returns the merged version when the DMS row changed.
+    @discardableResult
     private func applyOne(
         _ remote: RowVersion, spec: TableSpec, registration: TableRegistration, shape: TableShape,
         _ transaction: SyncTransaction, _ report: inout ApplyReport
-    ) throws {
+    ) throws -> RowVersion? {
         let values = try transaction.dmsValues(shape, key: remote.key)
         var local = try transaction.storedVersion(registration, key: remote.key, dmsValues: values)
         // HQ decides a row's origin (the first creation it saw; docs/SECURITY.md): a store that
@@ -119,7 +132,7 @@ extension DealerDatabase {
         _ = try? transaction.clock.receive(remote.latestHLC, wallMillis: transaction.wallMillis)
         guard result.outcome != .unchanged || adoptsOrigin else {
             report.unchanged += 1
-            return
+            return nil
         }
         let db = transaction.db
         let keyArguments = remote.key.values.map(\.databaseValue)
@@ -147,5 +160,51 @@ extension DealerDatabase {
         }
         report.conflicts += result.conflicts.count
         report.applied += 1
+        return result.merged
+    }
+
+    /// The DMS values of a row with a pending (unstamped) change, nil when none is pending.
+    private static func pendingEdit(
+        _ transaction: SyncTransaction, _ registration: TableRegistration, shape: TableShape, key: RowKey
+    ) throws -> (values: [String: SQLValue]?, key: RowKey)? {
+        let keyColumns = registration.primaryKey.indices.map { "k\($0)" }
+        let pending = try Bool.fetchOne(
+            transaction.db,
+            sql: "SELECT EXISTS (SELECT 1 FROM \(registration.logTable) WHERE \(keyColumns.map { "\($0) IS ?" }.joined(separator: " AND ")))",
+            arguments: StatementArguments(key.values.map(\.databaseValue))) ?? false
+        guard pending else { return nil }
+        return (try transaction.dmsValues(shape, key: key), key)
+    }
+
+    /// HQ's newer version replaced an edit made on the restored copy: the edit's values go
+    /// to the conflict log (`restored-backup`, for re-entry), and its log entry goes, so it
+    /// is not sent as a new edit over HQ's. Returns the conflicts recorded.
+    private static func keepStaleEdit(
+        _ edit: (values: [String: SQLValue]?, key: RowKey), replacedBy merged: RowVersion, spec: TableSpec,
+        registration: TableRegistration, _ transaction: SyncTransaction
+    ) throws -> Int {
+        let shown = merged.isAlive(policy: spec.policy) ? merged.values(policy: spec.policy) : nil
+        var conflicts: [Conflict] = []
+        let winner = merged.liveness.last?.dot ?? Dot(node: transaction.node, counter: 0)
+        if let values = edit.values {
+            if let shown {
+                for (column, value) in values.sorted(by: { $0.key < $1.key }) where shown[column] != nil && shown[column] != value {
+                    let write = merged.columns[column]?.last
+                    conflicts.append(Conflict(
+                        table: merged.table, key: edit.key, column: column, reason: .restoredBackup, winner: write?.dot ?? winner,
+                        losers: [], winningValue: shown[column], losingValues: [value]))
+                }
+            } else {
+                conflicts.append(Conflict(
+                    table: merged.table, key: edit.key, column: nil, reason: .restoredBackup, winner: winner, losers: [],
+                    winningValue: nil, losingValues: values.sorted { $0.key < $1.key }.map(\.value)))
+            }
+        }
+        for conflict in conflicts { try ConflictLog.record(conflict, db: transaction.db, wallMillis: transaction.wallMillis) }
+        let keyColumns = registration.primaryKey.indices.map { "k\($0)" }
+        try transaction.db.execute(
+            sql: "DELETE FROM \(registration.logTable) WHERE \(keyColumns.map { "\($0) IS ?" }.joined(separator: " AND "))",
+            arguments: StatementArguments(edit.key.values.map(\.databaseValue)))
+        return conflicts.count
     }
 }

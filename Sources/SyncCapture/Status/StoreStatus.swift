@@ -76,6 +76,7 @@ extension DealerDatabase {
     public func status(now: Date = Date(), thresholds: StatusThresholds = StatusThresholds()) throws -> StoreStatus {
         // Checked live, so a stopped agent's store still shows a migration that dropped triggers.
         let capture = try captureStates(live: true)
+        let restored = try read { db in try SyncTables.isInstalled(db) } ? try restoreEvidence() : nil
         return try read { db in
             var problems: [StoreStatus.Problem] = []
             guard try SyncTables.isInstalled(db) else {
@@ -112,6 +113,19 @@ extension DealerDatabase {
             }
             var health: StoreStatus.Health = tableProblems.isEmpty ? .healthy : .broken
             Self.captureProblems(capture, now: now, health: &health, problems: &problems)
+            if let recovery = try text("recovery") {
+                if health == .healthy { health = .degraded }
+                problems.append(.init(
+                    message: "recovering from a restored DMS file: \(recovery)",
+                    hint: "nothing to do: the agent pulls HQ's newer rows; edits typed into the restored copy that they replace are listed by `dealersync conflicts list`"))
+            } else if let restored {
+                health = .broken
+                problems.append(.init(
+                    message: "the DMS file is older than what this store already sent (its write counter is \(restored.fileCounter), \(restored.witness) saw \(restored.witnessed)): restored from a backup or copied back",
+                    hint: "start the agent (systemctl start dealersync-agent): it recovers HQ's newer rows by itself; do not run `resync`"))
+            } else if let last = try text("last_recovery") {
+                problems.append(.init(message: "last recovery from a restored DMS file: \(last)", hint: "nothing to do"))
+            }
             if let lastError, health == .healthy {
                 health = .degraded
                 problems.append(lastError)

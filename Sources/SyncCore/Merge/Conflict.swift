@@ -11,6 +11,9 @@ public struct Conflict: Hashable, Sendable {
         case updateWinsOverDelete = "update-wins-over-delete"
         /// A delete won over a concurrent update; the row stays deleted.
         case deleteWinsOverUpdate = "delete-wins-over-update"
+        /// The DMS file was restored from an older backup: HQ's newer version of the row
+        /// replaced an edit made on the restored copy (kept here for re-entry).
+        case restoredBackup = "restored-backup"
     }
 
     public var table: String
@@ -23,6 +26,20 @@ public struct Conflict: Hashable, Sendable {
     /// For column conflicts: the winning and losing values, for the conflict log.
     public var winningValue: SQLValue?
     public var losingValues: [SQLValue]
+
+    public init(
+        table: String, key: RowKey, column: String?, reason: Reason, winner: Dot, losers: [Dot], winningValue: SQLValue?,
+        losingValues: [SQLValue]
+    ) {
+        self.table = table
+        self.key = key
+        self.column = column
+        self.reason = reason
+        self.winner = winner
+        self.losers = losers
+        self.winningValue = winningValue
+        self.losingValues = losingValues
+    }
 
     /// A stable identity: the same conflict found twice (a replay, a second path through the
     /// network) is recognised and logged once.
