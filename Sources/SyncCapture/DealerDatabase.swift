@@ -73,5 +73,12 @@ public final class DealerDatabase: Sendable {
                 .notInitialized, "dealersync is not set up in \(settings.databasePath)",
                 hint: "run `dealersync init --config <agent.yaml>` first")
         }
+        // A DMS file copied from another store carries that store's node id and counters:
+        // syncing it as this node would give its rows a second origin.
+        if let installed = try SyncTables.meta(db, "node").flatMap(String.fromDatabaseValue), installed != node.rawValue {
+            throw CaptureError(
+                .otherNode, "the DMS file \(settings.databasePath) is set up as node \(installed), not \(node.rawValue): copied from another store?",
+                hint: "point `database` at this store's own DMS file, or fix `node_id`; to make this file this store's, run `dealersync init --remove` and `dealersync init`")
+        }
     }
 }

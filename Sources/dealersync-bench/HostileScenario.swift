@@ -134,24 +134,12 @@ enum HostileScenario {
 
     /// Seconds from a push's first body byte until HQ closes the connection.
     static func stalledUpload(port: Int, dealer: String, token: String) throws -> Double {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw BenchError("hostile: cannot connect to HQ") }
         let request = "POST /v1/dealers/\(dealer)/batches HTTP/1.1\r\nHost: hq\r\nAuthorization: Bearer \(token)\r\n"
             + "Content-Encoding: gzip\r\n\(BodyChecksum.headerName): \(String(repeating: "0", count: 64))\r\nContent-Length: 100000\r\n\r\nx"
-        _ = Array(request.utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        let socket = try LoopbackSocket(port: port, send: Array(request.utf8))
+        defer { socket.close() }
         let start = Date()
-        var timeout = timeval(tv_sec: 120, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while recv(fd, &buffer, buffer.count, 0) > 0 {}
+        _ = socket.readAllBlocking(timeoutSeconds: 120)
         return Date().timeIntervalSince(start)
     }
 }

@@ -28,10 +28,7 @@ struct RestoreTests {
     @Test("after a restore: HQ's newer rows come back, deleted rows stay deleted, genuine edits reach HQ, replaced ones are conflicts", arguments: Witness.allCases)
     func restoredFile(_ witness: Witness) async throws {
         let network = try await SyncNetwork(dealers: ["DLR-A"])
-        let app = try await buildApplication(network.config)
-        try await app.test(.live) { client in
-            let port = try #require(client.port)
-            _ = try await network.settle(port: port)
+        try await network.withSettledHQ { port in
             let dms = network.stores["DLR-A"]!
             let database = network.databases["DLR-A"]!
             let backup = try DatabaseQueue(path: dms.directory.file("backup.sqlite"))

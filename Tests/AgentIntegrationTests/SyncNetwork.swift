@@ -8,6 +8,7 @@ import SyncCapture
 import SyncCore
 import SyncDemo
 import SyncTestSupport
+import Testing
 
 /// An HQ store and dealer DMS databases in one temporary directory, wired with real
 /// tokens. Agents talk to HQ over loopback HTTP through libcurl.
@@ -90,5 +91,16 @@ struct SyncNetwork {
     func digests(_ dealer: String) async throws -> (dealer: String, hq: String) {
         let pair = try await ConvergenceDigest.compare(databases[dealer]!, with: store, schema: schema)
         return (pair.store, pair.hq)
+    }
+
+    /// Runs `body` with HQ serving this network's store on a loopback port (the port is
+    /// passed), after every agent has synced until nothing moves.
+    func withSettledHQ(_ body: @escaping @Sendable (Int) async throws -> Void) async throws {
+        let app = try await buildApplication(config)
+        try await app.test(.live) { client in
+            let port = try #require(client.port, "the live test server has no port")
+            _ = try await settle(port: port)
+            try await body(port)
+        }
     }
 }

@@ -72,10 +72,7 @@ struct TableRebuildTests {
     @Test("a rebuild while the agent is stopped: the next cycle restores the triggers and sends exactly the 45 changes made meanwhile", arguments: Rebuild.allCases)
     func rebuildWhileStopped(_ rebuild: Rebuild) async throws {
         let network = try await SyncNetwork(dealers: ["DLR-A"])
-        let app = try await buildApplication(network.config)
-        try await app.test(.live) { client in
-            let port = try #require(client.port)
-            _ = try await network.settle(port: port)
+        try await network.withSettledHQ { port in
             let dms = network.stores["DLR-A"]!
             let database = network.databases["DLR-A"]!
             try Self.rebuild(dms, "customers", change: rebuild.apply)
@@ -106,10 +103,7 @@ struct TableRebuildTests {
     @Test("a rebuild while the agent runs: writes before and after its repairing cycle all reach HQ")
     func rebuildWhileRunning() async throws {
         let network = try await SyncNetwork(dealers: ["DLR-A"])
-        let app = try await buildApplication(network.config)
-        try await app.test(.live) { client in
-            let port = try #require(client.port)
-            _ = try await network.settle(port: port)
+        try await network.withSettledHQ { port in
             let dms = network.stores["DLR-A"]!
             try Self.rebuild(dms, "customers", change: Rebuild.sameShape.apply)
             try dms.execute("INSERT INTO customers (id, name) VALUES ('between-1', '李四')")
@@ -124,10 +118,7 @@ struct TableRebuildTests {
     @Test("triggers dropped by hand are put back, and the edits made without them are found")
     func triggersDroppedByHand() async throws {
         let network = try await SyncNetwork(dealers: ["DLR-A"])
-        let app = try await buildApplication(network.config)
-        try await app.test(.live) { client in
-            let port = try #require(client.port)
-            _ = try await network.settle(port: port)
+        try await network.withSettledHQ { port in
             let dms = network.stores["DLR-A"]!
             let triggers = try dms.rows("SELECT name FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = 'vehicles' AND name LIKE '%update'")
             try #require(triggers.count == 1)
@@ -144,10 +135,7 @@ struct TableRebuildTests {
     @Test("VACUUM moves tables to new pages: the reconcile that follows finds nothing and sends nothing")
     func vacuumSendsNothing() async throws {
         let network = try await SyncNetwork(dealers: ["DLR-A"])
-        let app = try await buildApplication(network.config)
-        try await app.test(.live) { client in
-            let port = try #require(client.port)
-            _ = try await network.settle(port: port)
+        try await network.withSettledHQ { port in
             let dms = network.stores["DLR-A"]!
             // Grow then shrink a table so VACUUM has pages to move.
             try dms.execute("CREATE TABLE scratch (x)")

@@ -28,7 +28,7 @@ struct SystemdDaemonTests {
         try hq.start()
         try #require(await systemd.waitFor("READY=1") != nil, "no READY=1 from hq serve:\n\(hq.log().suffix(2000))")
         // READY means listening: a connection is accepted at once.
-        #expect(Self.connects(port: port), "READY=1 came before the listener was bound")
+        #expect(LoopbackSocket.accepts(port: port), "READY=1 came before the listener was bound")
         #expect(await systemd.waitFor("STATUS=serving on", prefix: true) != nil, "\(systemd.messages)")
         let ready = systemd.messages.firstIndex { $0 == "READY=1" } ?? 0
         #expect(await systemd.waitFor("WATCHDOG=1", after: ready, seconds: 10) != nil, "no watchdog ping: \(systemd.messages)")
@@ -79,19 +79,5 @@ struct SystemdDaemonTests {
         let status = await agent.stop(within: 30)
         #expect(status == 0, "agent run did not stop cleanly:\n\(agent.log().suffix(2000))")
         #expect(await systemd.waitFor("STOPPING=1", seconds: 5) != nil, "\(systemd.messages.suffix(5))")
-    }
-
-    /// Whether a TCP connection to 127.0.0.1:`port` is accepted.
-    static func connects(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0
     }
 }

@@ -342,7 +342,7 @@ struct HostileDealerTests {
             let port = try #require(client.port)
             let head = "POST /v1/dealers/DLR-1/batches HTTP/1.1\r\nHost: hq\r\nAuthorization: Bearer \(hq.tokens["DLR-1"]!)\r\n"
                 + "Content-Encoding: gzip\r\nX-Dealersync-SHA256: \(String(repeating: "0", count: 64))\r\nContent-Length: 1000\r\n\r\nx"
-            let stalled = try (0..<2).map { _ in try RawSocket(port: port, send: Array(head.utf8)) }
+            let stalled = try (0..<2).map { _ in try LoopbackSocket(port: port, send: Array(head.utf8)) }
             defer { stalled.forEach { $0.close() } }
             let start = ContinuousClock.now
             let receiving = try await waitUntil(seconds: 10, every: 20) {
@@ -352,7 +352,7 @@ struct HostileDealerTests {
             try #require(receiving, "HQ's metrics never showed the two stalled uploads being received")
             // Two stalled uploads of DLR-1: its third push is 429, and another dealer's push
             // is applied at once (it used to wait for their ingest slot and get 429).
-            let third = try RawSocket(port: port, send: Array(head.replacingOccurrences(of: "Host: hq\r\n", with: "Host: hq\r\nConnection: close\r\n").utf8))
+            let third = try LoopbackSocket(port: port, send: Array(head.replacingOccurrences(of: "Host: hq\r\n", with: "Host: hq\r\nConnection: close\r\n").utf8))
             defer { third.close() }
             #expect(try await third.readAll(timeoutSeconds: 15).hasPrefix("HTTP/1.1 429"))
             try await HostileInputTests.expectStillServing(client, hq)
@@ -374,7 +374,7 @@ struct HostileDealerTests {
             let port = try #require(client.port)
             let head = "POST /v1/dealers/DLR-1/batches HTTP/1.1\r\nHost: hq\r\nAuthorization: Bearer \(hq.tokens["DLR-1"]!)\r\n"
                 + "Content-Encoding: gzip\r\nX-Dealersync-SHA256: \(String(repeating: "0", count: 64))\r\nContent-Length: 100000\r\n\r\n"
-            let socket = try RawSocket(port: port, send: Array(head.utf8))
+            let socket = try LoopbackSocket(port: port, send: Array(head.utf8))
             defer { socket.close() }
             // One byte a second stays under the idle timeout but not over the rate.
             for _ in 0..<12 {
@@ -392,16 +392,16 @@ struct HostileDealerTests {
         let app = try await buildApplication(hq.config)
         try await app.test(.live) { client in
             let port = try #require(client.port)
-            let idle = try (0..<4).map { _ in try RawSocket(port: port, send: []) }
+            let idle = try (0..<4).map { _ in try LoopbackSocket(port: port, send: []) }
             try await Task.sleep(for: .milliseconds(300))
-            let over = try RawSocket(port: port, send: Array("GET /healthz HTTP/1.1\r\nHost: hq\r\n\r\n".utf8))
+            let over = try LoopbackSocket(port: port, send: Array("GET /healthz HTTP/1.1\r\nHost: hq\r\n\r\n".utf8))
             #expect(try await over.readAll(timeoutSeconds: 5).hasPrefix("HTTP/1.1 503"))
             over.close()
             // The idle timeout frees the slots; then HQ answers again.
             for socket in idle { _ = try await socket.readAll(timeoutSeconds: 10) }
             idle.forEach { $0.close() }
             try await Task.sleep(for: .milliseconds(300))
-            let again = try RawSocket(port: port, send: Array("GET /healthz HTTP/1.1\r\nHost: hq\r\nConnection: close\r\n\r\n".utf8))
+            let again = try LoopbackSocket(port: port, send: Array("GET /healthz HTTP/1.1\r\nHost: hq\r\nConnection: close\r\n\r\n".utf8))
             #expect(try await again.readAll(timeoutSeconds: 5).hasPrefix("HTTP/1.1 200"))
             again.close()
         }
@@ -434,50 +434,4 @@ struct HostileDealerTests {
         #expect(!captured.contains("\n") && !captured.contains("\r") && captured.contains(#"x\n2026-12-02"#), "\(captured)")
         #expect(EscapingLogHandler<RecordingLogHandler>.escaped("tab\there\u{7}") == #"tab\there\u{7}"#)
     }
-}
-
-
-/// A plain TCP connection to HQ on loopback that sends what it is given and reads what comes back.
-final class RawSocket: Sendable {
-    let fd: Int32
-
-    init(port: Int, send bytes: [UInt8]) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestFailure("socket() failed") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw TestFailure("cannot connect to port \(port)") }
-        send(bytes)
-    }
-
-    func send(_ bytes: [UInt8]) {
-        guard !bytes.isEmpty else { return }
-        _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-    }
-
-    /// What HQ sends until it closes the connection or `timeoutSeconds` pass without a byte;
-    /// read on a thread of its own, so the wait holds none of the servers' threads.
-    func readAll(timeoutSeconds: Int) async throws -> String {
-        try await onOwnThread { self.readAllBlocking(timeoutSeconds: timeoutSeconds) }
-    }
-
-    private func readAllBlocking(timeoutSeconds: Int) -> String {
-        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var answer: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = recv(fd, &buffer, buffer.count, 0)
-            if count <= 0 { break }
-            answer += buffer.prefix(count)
-        }
-        return String(decoding: answer, as: UTF8.self)
-    }
-
-    func close() { Glibc.close(fd) }
 }

@@ -165,30 +165,11 @@ struct HostileInputTests {
 
 /// One request over a plain TCP socket, for bytes no HTTP client would send.
 enum RawHTTP {
-    /// Sends `bytes` to 127.0.0.1:`port` and returns what comes back until HQ closes (or 5 s pass).
+    /// Sends `bytes` to 127.0.0.1:`port` and returns what comes back until HQ closes (or 5 s
+    /// pass). HQ may close before reading everything; what it answered is what counts.
     static func exchange(port: Int, _ bytes: [UInt8]) throws -> String {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestFailure("socket() failed") }
-        defer { close(fd) }
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw TestFailure("cannot connect to port \(port)") }
-        // HQ may close before reading everything; what it answered is what counts.
-        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        var answer: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = recv(fd, &buffer, buffer.count, 0)
-            if count <= 0 { break }
-            answer += buffer.prefix(count)
-        }
-        return String(decoding: answer, as: UTF8.self)
+        let socket = try LoopbackSocket(port: port, send: bytes)
+        defer { socket.close() }
+        return socket.readAllBlocking(timeoutSeconds: 5)
     }
 }

@@ -232,8 +232,9 @@ extension DealerDatabase {
             if finished { break }
             progress(CaptureProgress(step: "snapshot", table: name, done: done, total: total))
             let elapsedMillis = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
-            // Aim for half the lock budget, so that a slow disk moment stays under it.
-            let target = Double(settings.maxLockMillis) / 2
+            // Aim for a quarter of the lock budget (see LockPacing), so that a slow disk
+            // moment stays under it and a waiting DMS gets in at the next pause.
+            let target = LockPacing.chunkTargetMillis(maxLockMillis: settings.maxLockMillis)
             chunk = max(50, min(50_000, Int(Double(chunk) * target / max(elapsedMillis, 0.1))))
             LockPacing.letTheDMSIn()
         }

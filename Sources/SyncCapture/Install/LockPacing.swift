@@ -1,17 +1,20 @@
 import Foundation
 
-/// The pause between two chunks of a long job (snapshot, reconcile) that takes the write
-/// lock chunk after chunk.
+/// How a long job that takes the write lock chunk after chunk (snapshot, reconcile) leaves
+/// room for the DMS.
 ///
-/// Chunks back to back kept a waiting DMS out for the whole job: a DMS connection waiting
-/// for the lock sleeps in SQLite's busy handler and retries at most every 100 ms
-/// (`sqlite3_busy_timeout`: 1, 2, 5, … 50, 100 ms), so it only gets in if the lock is free
-/// when it looks. A pause longer than its longest sleep always contains one of its retries:
-/// the bench measured a one-row DMS commit waiting 2.7 s behind a 20,000-row reconcile
-/// without it. With chunks of half `capture.max_lock_millis`, a DMS write waits at most
-/// about one chunk plus one of its sleeps.
+/// A DMS connection that finds the lock taken sleeps in SQLite's busy handler and looks
+/// again after 1, 2, 5, 10, 15, 20, 25, 25 ms … then 50 and 100 ms (`sqlite3_busy_timeout`).
+/// It gets in only if the lock is free when it looks. Chunks back to back kept it out for
+/// the whole job (a one-row commit waited 2.7 s behind a 20,000-row reconcile); chunks of
+/// 100 ms with 110 ms pauses still let it wait 235 ms (1M-row reconcile, release). Chunks
+/// of a quarter of `capture.max_lock_millis` keep the waiter in its 25 ms steps, and a
+/// 30 ms pause always contains one of them: a DMS write waits about a chunk plus 25 ms.
 enum LockPacing {
-    static let pause: TimeInterval = 0.110
+    static let pause: TimeInterval = 0.030
+
+    /// The time one chunk should hold the lock.
+    static func chunkTargetMillis(maxLockMillis: Int) -> Double { Double(maxLockMillis) / 4 }
 
     static func letTheDMSIn() { Thread.sleep(forTimeInterval: pause) }
 }

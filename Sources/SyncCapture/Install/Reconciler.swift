@@ -38,8 +38,8 @@ extension DealerDatabase {
     ///
     /// The triggers were restored before this starts, so a DMS write made meanwhile is
     /// captured as usual (and coalesces with what this queues). Each chunk is its own write
-    /// transaction, sized so it holds the lock for about half of `capture.max_lock_millis`;
-    /// progress is saved with each chunk, so a stop or crash resumes where it was. Stops
+    /// transaction, sized so it holds the lock for about a quarter of `capture.max_lock_millis`,
+    /// with a pause after it for a waiting DMS (`LockPacing`); progress is saved with each chunk, so a stop or crash resumes where it was. Stops
     /// after `budget` so that a cycle can push what was found; the next cycle goes on.
     @discardableResult
     public func reconcileCapture(
@@ -65,7 +65,7 @@ extension DealerDatabase {
         progress: (CaptureProgress) -> Void
     ) throws {
         var chunk = 500
-        let target = Double(settings.maxLockMillis) / 2
+        let target = LockPacing.chunkTargetMillis(maxLockMillis: settings.maxLockMillis)
         while true {
             guard ContinuousClock.now < deadline else {
                 report.moreWaiting = true
@@ -153,10 +153,7 @@ extension DealerDatabase {
                 arguments: [registration.id, after.map { Data($0.bytes) } ?? Data()])
             for blob in keys {
                 let key = try RowKey(bytes: Array(blob))
-                guard try transaction.dmsValues(shape, key: key) == nil,
-                    let stored = try transaction.storedVersion(registration, key: key, dmsValues: nil),
-                    stored.isAlive(policy: transaction.policy(table))
-                else { continue }
+                guard try vanished(transaction, registration, shape: shape, key: key) else { continue }
                 if try queueLogEntry(db, registration, key: key, fullMask: false) { result.found += 1 }
             }
             last = try keys.last.map { try RowKey(bytes: Array($0)) }

@@ -102,10 +102,7 @@ extension DealerDatabase {
                     arguments: [registration.id, after])
                 for blob in keys {
                     let key = try RowKey(bytes: Array(blob))
-                    guard try transaction.dmsValues(shape, key: key) == nil,
-                        let stored = try transaction.storedVersion(registration, key: key, dmsValues: nil),
-                        stored.isAlive(policy: transaction.policy(table))
-                    else { continue }
+                    guard try Self.vanished(transaction, registration, shape: shape, key: key) else { continue }
                     if try Self.queueLogEntry(db, registration, key: key, fullMask: false) { report.vanishedRows += 1 }
                 }
                 if let last = keys.last { after = last }
@@ -116,6 +113,14 @@ extension DealerDatabase {
             progress(CaptureProgress(step: "resync: rows gone from the DMS", table: table, done: done, total: total))
             if page < chunkRows { return }
         }
+    }
+
+    /// Whether a row dealersync knows as alive is gone from the DMS: a delete capture missed.
+    static func vanished(_ transaction: SyncTransaction, _ registration: TableRegistration, shape: TableShape, key: RowKey) throws -> Bool {
+        guard try transaction.dmsValues(shape, key: key) == nil,
+            let stored = try transaction.storedVersion(registration, key: key, dmsValues: nil)
+        else { return false }
+        return stored.isAlive(policy: transaction.policy(registration.name))
     }
 
     /// A change-log entry as the triggers would write it. An entry already pending for the

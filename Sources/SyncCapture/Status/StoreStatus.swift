@@ -86,6 +86,13 @@ extension DealerDatabase {
                     problems: [.init(message: "dealersync is not set up in this database", hint: "run `dealersync init --config <agent.yaml>`")])
             }
             func text(_ key: String) throws -> String? { try SyncTables.meta(db, key).flatMap(String.fromDatabaseValue) }
+            do {
+                try requireInstalled(db)
+            } catch let error as CaptureError {
+                return StoreStatus(
+                    node: settings.node, database: settings.databasePath, pendingChanges: 0, outboxBatches: 0, outboxRows: 0,
+                    unresolvedConflicts: 0, tableProblems: [:], health: .broken, problems: [.init(message: error.message, hint: error.hint)])
+            }
             func millis(_ key: String) throws -> Int64? { try SyncTables.meta(db, key).flatMap(Int64.fromDatabaseValue) }
             func date(_ key: String) throws -> Date? { try millis(key).map { Date(timeIntervalSince1970: Double($0) / 1000) } }
 
