@@ -11,12 +11,13 @@ struct DealerSync: AsyncParsableCommand {
             Try it:     dealersync demo
             At a store: `init` sets up capture in the DMS database, `agent run` syncs,
                         `status` shows how it is going (agent running or not),
-                        `conflicts` reviews merge decisions, `resync` repairs missed capture.
+                        `conflicts` reviews merge decisions, `resync` repairs missed capture,
+                        `pause-capture` makes way for a DMS upgrade that drops columns.
             At HQ:      `hq serve` runs the service; `hq add-dealer` issues ids and tokens.
             Compare:    `digest` prints a digest of synced rows, equal at a converged store and HQ.
             """,
         version: DealerSyncVersion.current,
-        subcommands: [Init.self, Status.self, Agent.self, Conflicts.self, Resync.self, HQCommand.self, DigestCommand.self, DemoCommand.self])
+        subcommands: [Init.self, Status.self, Agent.self, Conflicts.self, Resync.self, PauseCapture.self, HQCommand.self, DigestCommand.self, DemoCommand.self])
 
     static func main() async {
         LogOutput.bootstrap()

@@ -9,8 +9,10 @@ extension DealerSync {
             commandName: "resync",
             abstract: "Repair capture after writes it missed, and pull everything from HQ again (safe to re-run).",
             discussion: """
-                Use it after the DMS was restored from a backup, upgraded with its triggers
-                dropped, or written while dealersync was removed. It queues every DMS row
+                The agent repairs table rebuilds, dropped triggers and restored backups by
+                itself; use this when rows are known to be missing at HQ anyway (written
+                while dealersync was removed, or through a partial or expression UNIQUE
+                index REPLACE). It queues every DMS row
                 that has no sync history (as an insert) and every synced row that is gone
                 from the DMS (as a delete), then clears the pull cursor so the next cycle
                 pulls all rows routed to this store again. Applying a row that is already
@@ -22,8 +24,8 @@ extension DealerSync {
                   dealersync resync --config /etc/dealersync/agent.yaml
                   systemctl start dealersync-agent      # or: dealersync agent once --config …
 
-                An UPDATE made while capture was off leaves no trace in the DMS file; compare
-                the store with HQ to find such rows.
+                Rows changed (not added or deleted) while dealersync was removed cannot be
+                told apart here; compare the store with HQ (`dealersync digest`) to find them.
                 """)
 
         @Option(name: .long, help: "The agent's YAML config file.")

@@ -132,6 +132,34 @@ struct TableRebuildTests {
         }
     }
 
+    @Test("DROP COLUMN: refused by SQLite while the triggers name the column; after pause-capture it runs, and the next cycle sends what changed")
+    func dropColumnAfterPause() async throws {
+        let network = try await SyncNetwork(dealers: ["DLR-A"])
+        try await network.withSettledHQ { port in
+            let dms = network.stores["DLR-A"]!
+            let database = network.databases["DLR-A"]!
+            #expect(throws: (any Error).self) { try dms.execute("ALTER TABLE customers DROP COLUMN remarks") }
+            #expect(try database.pauseCapture(nowMillis: 1_796_000_000_000).contains("customers"))
+            #expect(try database.status().health == .broken)
+            try dms.execute("ALTER TABLE customers DROP COLUMN remarks")
+            let changed = try Self.writeWhileUncaptured(dms, tag: "dropped")
+            // Every row's digest covered the dropped column, so every row is sent once (as
+            // docs/CAPTURE.md says); the 45 changes are among them.
+            #expect(try await network.cycle("DLR-A", port: port).run().pushedRows >= changed)
+            _ = try await network.settle(port: port)
+            #expect(try database.captureStates().allSatisfy { $0.state == .ok })
+            // HQ keeps the dropped column's old values (a missing column is unknown, never
+            // NULL), so compare the rows' other columns: each store row is at HQ as it is here.
+            let policy = try #require(network.schema.table(named: "customers")).policy
+            for row in try dms.rows("SELECT id, name FROM customers") {
+                let key = RowKey([.text(row["id"])])
+                let atHQ = try await network.store.rowVersion(table: "customers", key: key, dealer: try NodeID("DLR-A"), schema: network.schema)
+                #expect(atHQ?.values(policy: policy)["name"] == .text(row["name"]), "\(row["id"] as String) differs at HQ")
+            }
+            #expect(try dms.count("SELECT count(*) FROM customers WHERE name LIKE '%(edited dropped)'") == 10)
+        }
+    }
+
     @Test("VACUUM moves tables to new pages: the reconcile that follows finds nothing and sends nothing")
     func vacuumSendsNothing() async throws {
         let network = try await SyncNetwork(dealers: ["DLR-A"])

@@ -163,3 +163,33 @@ extension DealerDatabase {
         return CaptureReport(state: state, tables: notOK.count, lastGapMillis: states.compactMap(\.sinceMillis).max())
     }
 }
+
+extension DealerDatabase {
+    /// `dealersync pause-capture`: drops dealersync's triggers and marks every captured table
+    /// `off`, for a DMS upgrade SQLite would refuse with them in place: `ALTER TABLE … DROP
+    /// COLUMN` fails on a column a trigger names, and the update trigger names every synced
+    /// column. The agent's next cycle puts the triggers back and reconciles, so the writes
+    /// made meanwhile (the upgrade's and the DMS's) are sent. Returns the tables paused.
+    public func pauseCapture(nowMillis: Int64) throws -> [String] {
+        try write { db in
+            try requireInstalled(db)
+            let schema = try SyncTransaction(db, node: node, wallMillis: 0).schema
+            var paused: [String] = []
+            for registration in try TableRegistration.all(db) where schema.table(named: registration.name)?.direction.dealerPushes == true {
+                let triggers = try String.fetchAll(
+                    db, sql: "SELECT name FROM sqlite_schema WHERE type = 'trigger' AND name LIKE ? ESCAPE '\\'",
+                    arguments: ["\\_dealersync\\_\(registration.id)\\_%"])
+                for trigger in triggers { try db.execute(sql: "DROP TRIGGER IF EXISTS \(quoted(trigger))") }
+                try db.execute(
+                    sql: """
+                        UPDATE _dealersync_tables SET capture_state = 'off',
+                            capture_reason = 'capture was paused by `dealersync pause-capture` (for a DMS upgrade)',
+                            capture_since = ? WHERE id = ?
+                        """,
+                    arguments: [nowMillis, registration.id])
+                paused.append(registration.name)
+            }
+            return paused
+        }
+    }
+}
