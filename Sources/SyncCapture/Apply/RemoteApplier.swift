@@ -167,10 +167,9 @@ extension DealerDatabase {
     private static func pendingEdit(
         _ transaction: SyncTransaction, _ registration: TableRegistration, shape: TableShape, key: RowKey
     ) throws -> (values: [String: SQLValue]?, key: RowKey)? {
-        let keyColumns = registration.primaryKey.indices.map { "k\($0)" }
         let pending = try Bool.fetchOne(
             transaction.db,
-            sql: "SELECT EXISTS (SELECT 1 FROM \(registration.logTable) WHERE \(keyColumns.map { "\($0) IS ?" }.joined(separator: " AND ")))",
+            sql: "SELECT EXISTS (SELECT 1 FROM \(registration.logTable) WHERE \(registration.logKeyMatch))",
             arguments: StatementArguments(key.values.map(\.databaseValue))) ?? false
         guard pending else { return nil }
         return (try transaction.dmsValues(shape, key: key), key)
@@ -201,9 +200,8 @@ extension DealerDatabase {
             }
         }
         for conflict in conflicts { try ConflictLog.record(conflict, db: transaction.db, wallMillis: transaction.wallMillis) }
-        let keyColumns = registration.primaryKey.indices.map { "k\($0)" }
         try transaction.db.execute(
-            sql: "DELETE FROM \(registration.logTable) WHERE \(keyColumns.map { "\($0) IS ?" }.joined(separator: " AND "))",
+            sql: "DELETE FROM \(registration.logTable) WHERE \(registration.logKeyMatch)",
             arguments: StatementArguments(edit.key.values.map(\.databaseValue)))
         return conflicts.count
     }

@@ -184,8 +184,8 @@ final class SyncTransaction {
         var remaining = limit
         for table in schema.tables where table.direction.dealerPushes && remaining > 0 {
             guard let registration = registrations[table.name], shapes[table.name] != nil else { continue }
-            let keyColumns = registration.primaryKey.indices.map { "k\($0)" }
-            let masks = (0..<registration.maskWords).map { "m\($0)" }
+            let keyColumns = registration.logKeyColumns
+            let masks = registration.logMaskColumns
             let entries = try Row.fetchAll(
                 db,
                 sql: "SELECT rowid, \((keyColumns + masks).joined(separator: ", ")) FROM \(registration.logTable) ORDER BY rowid LIMIT \(remaining)")
@@ -204,10 +204,10 @@ final class SyncTransaction {
     /// Stamps the pending entry for one row, if there is one (before merging a remote version).
     func stampPending(_ registration: TableRegistration, key: RowKey) throws {
         guard schema.table(named: registration.name)?.direction.dealerPushes == true else { return }
-        let keyColumns = registration.primaryKey.indices.map { "k\($0)" }
-        let masks = (0..<registration.maskWords).map { "m\($0)" }
+        let keyColumns = registration.logKeyColumns
+        let masks = registration.logMaskColumns
         let statement = try db.cachedStatement(
-            sql: "SELECT rowid, \((keyColumns + masks).joined(separator: ", ")) FROM \(registration.logTable) WHERE \(keyColumns.map { "\($0) IS ?" }.joined(separator: " AND "))")
+            sql: "SELECT rowid, \((keyColumns + masks).joined(separator: ", ")) FROM \(registration.logTable) WHERE \(registration.logKeyMatch)")
         if let entry = try Row.fetchOne(statement, arguments: StatementArguments(key.values.map(\.databaseValue))) {
             try stamp(registration, entry: entry, keyCount: keyColumns.count, maskCount: masks.count)
             try db.execute(sql: "DELETE FROM \(registration.logTable) WHERE rowid = ?", arguments: [entry[0] as Int64])

@@ -178,9 +178,9 @@ extension DealerDatabase {
         }
         guard var registration, !registration.snapshotDone else { return 0 }
         let keys = registration.primaryKey.map(quoted)
-        let logKeys = registration.primaryKey.indices.map { "k\($0)" }.joined(separator: ", ")
+        let logKeys = registration.logKeyColumns.joined(separator: ", ")
         let masks = (0..<registration.maskWords).map { _ in "-1" }.joined(separator: ", ")
-        let maskNames = (0..<registration.maskWords).map { "m\($0)" }
+        let maskNames = registration.logMaskColumns
         let shape = try read { db in try TableShape.read(db, table: name) }
         // Page by rowid where there is one (exact and fast), else by the key (NOT NULL in
         // WITHOUT ROWID tables).
@@ -196,7 +196,7 @@ extension DealerDatabase {
             after = decoded.values.map(\.databaseValue)
         }
         while true {
-            let started = DispatchTime.now()
+            let started = ContinuousClock.now
             let finished: Bool = try write { db in
                 let placeholders = "(" + cursorColumns.map { _ in "?" }.joined(separator: ", ") + ")"
                 let lowerBound = after == nil ? "1" : "\(cursorTuple) > \(placeholders)"
@@ -231,12 +231,9 @@ extension DealerDatabase {
             }
             if finished { break }
             progress(CaptureProgress(step: "snapshot", table: name, done: done, total: total))
-            let elapsedMillis = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
-            // Aim for a quarter of the lock budget (see LockPacing), so that a slow disk
-            // moment stays under it and a waiting DMS gets in at the next pause.
-            let target = LockPacing.chunkTargetMillis(maxLockMillis: settings.maxLockMillis)
-            chunk = max(50, min(50_000, Int(Double(chunk) * target / max(elapsedMillis, 0.1))))
-            LockPacing.letTheDMSIn()
+            // A quarter of the lock budget a chunk (see LockPacing), so that a slow disk
+            // moment stays under it and a waiting DMS gets in at the pause.
+            chunk = LockPacing.next(after: chunk, took: ContinuousClock.now - started, maxLockMillis: settings.maxLockMillis)
         }
         return done
     }

@@ -16,5 +16,11 @@ enum LockPacing {
     /// The time one chunk should hold the lock.
     static func chunkTargetMillis(maxLockMillis: Int) -> Double { Double(maxLockMillis) / 4 }
 
-    static func letTheDMSIn() { Thread.sleep(forTimeInterval: pause) }
+    /// After a chunk of `rows` that held the lock for `elapsed`: the next chunk's size
+    /// (scaled to the target, 50…50,000 rows), once the pause has let a waiting DMS in.
+    static func next(after rows: Int, took elapsed: Duration, maxLockMillis: Int) -> Int {
+        Thread.sleep(forTimeInterval: pause)
+        let millis = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        return max(50, min(50_000, Int(Double(rows) * chunkTargetMillis(maxLockMillis: maxLockMillis) / max(millis, 0.1))))
+    }
 }

@@ -65,7 +65,6 @@ extension DealerDatabase {
         progress: (CaptureProgress) -> Void
     ) throws {
         var chunk = 500
-        let target = LockPacing.chunkTargetMillis(maxLockMillis: settings.maxLockMillis)
         while true {
             guard ContinuousClock.now < deadline else {
                 report.moreWaiting = true
@@ -80,10 +79,7 @@ extension DealerDatabase {
                 return
             }
             progress(CaptureProgress(step: step.pass == 1 ? "reconcile: rows" : "reconcile: rows gone", table: table, done: step.done, total: step.total))
-            let elapsed = ContinuousClock.now - started
-            let elapsedMillis = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-            chunk = max(50, min(50_000, Int(Double(chunk) * target / max(elapsedMillis, 0.1))))
-            LockPacing.letTheDMSIn()
+            chunk = LockPacing.next(after: chunk, took: ContinuousClock.now - started, maxLockMillis: settings.maxLockMillis)
         }
     }
 

@@ -126,8 +126,8 @@ extension DealerDatabase {
     /// A change-log entry as the triggers would write it. An entry already pending for the
     /// row is kept (a full mask widens it) and not counted: that change is queued already.
     static func queueLogEntry(_ db: Database, _ registration: TableRegistration, key: RowKey, fullMask: Bool) throws -> Bool {
-        let keyColumns = registration.primaryKey.indices.map { "k\($0)" }
-        let masks = (0..<registration.maskWords).map { "m\($0)" }
+        let keyColumns = registration.logKeyColumns
+        let masks = registration.logMaskColumns
         let keyArguments = StatementArguments(key.values.map(\.databaseValue))
         try db.execute(
             sql: """
@@ -141,7 +141,7 @@ extension DealerDatabase {
             try db.execute(
                 sql: """
                     UPDATE \(registration.logTable) SET \(masks.map { "\($0) = -1" }.joined(separator: ", "))
-                    WHERE \(keyColumns.map { "\($0) IS ?" }.joined(separator: " AND "))
+                    WHERE \(registration.logKeyMatch)
                     """,
                 arguments: keyArguments)
         }

@@ -19,6 +19,12 @@ struct TableRegistration: Hashable {
     }
 
     var logTable: String { "_dealersync_log_\(id)" }
+    /// The change log's key columns (`k0`, `k1`, …, one per primary-key column) and its
+    /// change-mask columns (`m0`, …); `TriggerBuilder` creates them.
+    var logKeyColumns: [String] { primaryKey.indices.map { "k\($0)" } }
+    var logMaskColumns: [String] { (0..<maskWords).map { "m\($0)" } }
+    /// `k0 IS ? AND …`: the log entry of one key (bind the key's values).
+    var logKeyMatch: String { logKeyColumns.map { "\($0) IS ?" }.joined(separator: " AND ") }
 
     /// The columns whose bits are set in a log entry's change masks (bit order: `bitColumns`,
     /// `TriggerBuilder.bitsPerWord` bits per mask word).
