@@ -160,6 +160,31 @@ struct TableRebuildTests {
         }
     }
 
+    @Test("INSERT OR REPLACE through a UNIQUE index added by a DMS upgrade: the row it removes is deleted at HQ too")
+    func replaceThroughUniqueIndex() async throws {
+        let network = try await SyncNetwork(dealers: ["DLR-A"])
+        try await network.withSettledHQ { port in
+            let dms = network.stores["DLR-A"]!
+            // A DMS upgrade makes mobile unique; the agent rebuilds its triggers at the next cycle.
+            try dms.execute("UPDATE customers SET mobile = '1370000' || printf('%04d', rowid)")
+            try dms.execute("CREATE UNIQUE INDEX customers_mobile ON customers(mobile)")
+            _ = try await network.settle(port: port)
+            let victim = try #require(try dms.rows("SELECT id, mobile FROM customers ORDER BY id LIMIT 1").first)
+            try dms.execute("DELETE FROM vehicles WHERE customer_id = ?", [victim["id"] as String])
+            // The DMS's ORM "saves" a customer by its mobile: SQLite removes the other row
+            // silently (no delete trigger fires without recursive_triggers).
+            try dms.execute("INSERT OR REPLACE INTO customers (id, name, mobile) VALUES ('replacer', '吴九', ?)", [victim["mobile"] as String])
+            #expect(try dms.count("SELECT count(*) FROM customers WHERE id = '\(victim["id"] as String)'") == 0)
+            _ = try await network.settle(port: port)
+            let atHQ = try await network.store.rowVersion(
+                table: "customers", key: RowKey([.text(victim["id"])]), dealer: try NodeID("DLR-A"), schema: network.schema)
+            let policy = try #require(network.schema.table(named: "customers")).policy
+            #expect(atHQ.map { !$0.isAlive(policy: policy) } ?? false, "the removed customer is still alive at HQ")
+            let digests = try await network.digests("DLR-A")
+            #expect(digests.dealer == digests.hq)
+        }
+    }
+
     @Test("VACUUM moves tables to new pages: the reconcile that follows finds nothing and sends nothing")
     func vacuumSendsNothing() async throws {
         let network = try await SyncNetwork(dealers: ["DLR-A"])
