@@ -42,6 +42,15 @@ extension SyncSchema {
                     lines.append("      \(Self.quoted(column)): \(owner.rawValue)")
                 }
             }
+            if let key = table.key { lines.append("    key: [\(key.map(Self.quoted).joined(separator: ", "))]") }
+            if let columns = table.columns {
+                lines.append("    columns:")
+                for column in columns { lines.append("      - \(Self.quoted(column.name)): \(Self.quoted(column.declaredType))") }
+            }
+            if !table.indexes.isEmpty {
+                lines.append("    indexes:")
+                for index in table.indexes { lines.append("      - [\(index.map(Self.quoted).joined(separator: ", "))]") }
+            }
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -152,8 +161,47 @@ private struct SchemaDocument: Decodable {
             if table.broadcast && table.direction == .up {
                 throw fail("tables[\(index)].broadcast", "is true on an 'up' table, whose rows never leave HQ; use direction both or down")
             }
+            try Self.validateColumns(table, path: "tables[\(index)]", fail: fail)
         }
         return SyncSchema(version: version, tables: tables.map(\.spec))
+    }
+
+    /// `columns`, `key` and `indexes` (HQ's SQL table): names unique (SQLite compares them
+    /// without case), types that cannot break a `CREATE TABLE`, key and indexes made of
+    /// declared columns, at most `maxColumns`.
+    static let maxColumns = 500
+
+    private static func validateColumns(_ table: TableSpec, path: String, fail: (String, String) -> SyncCoreError) throws {
+        guard let columns = table.columns else {
+            if table.key != nil { throw fail("\(path).key", "is given without columns; declare both or neither") }
+            if !table.indexes.isEmpty { throw fail("\(path).indexes", "needs declared columns; add `columns:`") }
+            return
+        }
+        guard !columns.isEmpty, columns.count <= maxColumns else {
+            throw fail("\(path).columns", "has \(columns.count) columns; declare 1 to \(maxColumns)")
+        }
+        var names = Set<String>()
+        for (index, column) in columns.enumerated() {
+            guard !column.name.isEmpty, column.name.utf8.count <= 128, !column.name.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
+                throw fail("\(path).columns[\(index)]", "has an empty, over-long or control-character name")
+            }
+            guard names.insert(column.name.lowercased()).inserted else {
+                throw fail("\(path).columns[\(index)]", "repeats column '\(column.name)' (SQLite compares names without case)")
+            }
+            guard ColumnSpec.isSafe(declaredType: column.declaredType) else {
+                throw fail("\(path).columns[\(index)]", "type \"\(column.declaredType)\" is not a plain SQL type; use words and an optional (n) or (n, m), e.g. VARCHAR(20)")
+            }
+        }
+        guard let key = table.key, !key.isEmpty else { throw fail("\(path).key", "is missing; with columns, list the primary-key columns") }
+        for column in key where !names.contains(column.lowercased()) {
+            throw fail("\(path).key", "names '\(column)', which is not among the declared columns")
+        }
+        for (index, columnsOfIndex) in table.indexes.enumerated() {
+            guard !columnsOfIndex.isEmpty else { throw fail("\(path).indexes[\(index)]", "is empty") }
+            for column in columnsOfIndex where !names.contains(column.lowercased()) {
+                throw fail("\(path).indexes[\(index)]", "names '\(column)', which is not among the declared columns")
+            }
+        }
     }
 }
 
@@ -161,7 +209,7 @@ private struct TableDocument: Decodable {
     var spec: TableSpec
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, direction, routing_column, broadcast, owners, on_delete_conflict
+        case name, direction, routing_column, broadcast, owners, on_delete_conflict, key, columns, indexes
     }
 
     init(from decoder: Decoder) throws {
@@ -191,8 +239,21 @@ private struct TableDocument: Decodable {
                 owners[column] = parsed
             }
         }
+        // `columns` is a list of one-entry maps (`- mobile: VARCHAR(20)`), so the order stays.
+        let columns = try container.decodeIfPresent([[String: String]].self, forKey: .columns).map { entries in
+            try entries.enumerated().map { index, entry in
+                guard entry.count == 1, let (column, type) = entry.first else {
+                    throw SchemaFieldError(
+                        path: container.codingPath + [CodingKeys.columns, AnyKey(stringValue: "[\(index)]")],
+                        problem: "has \(entry.count) entries; write one column a line: `- name: TYPE`")
+                }
+                return ColumnSpec(name: column, declaredType: type)
+            }
+        }
         spec = TableSpec(
-            name: name, direction: direction, routingColumn: routing, broadcast: broadcast, owners: owners, deleteRule: rule)
+            name: name, direction: direction, routingColumn: routing, broadcast: broadcast, owners: owners, deleteRule: rule,
+            columns: columns, key: try container.decodeIfPresent([String].self, forKey: .key),
+            indexes: try container.decodeIfPresent([[String]].self, forKey: .indexes) ?? [])
     }
 
     private static func choice<T: RawRepresentable & CaseIterable>(

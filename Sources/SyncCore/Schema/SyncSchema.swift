@@ -44,11 +44,22 @@ public struct TableSpec: Hashable, Sendable {
     /// Column → owner. Only the owner's write wins a conflict on the column.
     public var owners: [String: MergePolicy.Owner]
     public var deleteRule: MergePolicy.DeleteRule
+    /// The table's columns and declared types at HQ, in order (`columns:` in the YAML);
+    /// nil: HQ learns them from the stores (docs/HQ-TABLES.md). With `key`.
+    public var columns: [ColumnSpec]?
+    /// The primary-key columns, in order; given together with `columns`.
+    public var key: [String]?
+    /// Indexes HQ keeps on its SQL table (each a list of columns); stores ignore them.
+    public var indexes: [[String]]
 
     public init(
         name: String, direction: Direction, routingColumn: String? = nil, broadcast: Bool = false,
-        owners: [String: MergePolicy.Owner] = [:], deleteRule: MergePolicy.DeleteRule = .updateWins
+        owners: [String: MergePolicy.Owner] = [:], deleteRule: MergePolicy.DeleteRule = .updateWins,
+        columns: [ColumnSpec]? = nil, key: [String]? = nil, indexes: [[String]] = []
     ) {
+        self.columns = columns
+        self.key = key
+        self.indexes = indexes
         self.name = name
         self.direction = direction
         self.routingColumn = routingColumn
@@ -59,4 +70,49 @@ public struct TableSpec: Hashable, Sendable {
 
     /// The merge policy built from the authority matrix.
     public var policy: MergePolicy { MergePolicy(owners: owners, deleteRule: deleteRule) }
+}
+
+/// A column as the sync schema declares it for HQ's SQL tables: its name and its declared
+/// type, which goes into `CREATE TABLE` as written (so `isSafe` guards what a type may be).
+public struct ColumnSpec: Hashable, Sendable {
+    public var name: String
+    public var declaredType: String
+
+    public init(name: String, declaredType: String) {
+        self.name = name
+        self.declaredType = declaredType
+    }
+
+    /// Empty, or words of letters, digits and `_` (the first a letter) with at most one
+    /// `(n)` or `(n, m)` at the end: `TEXT`, `VARCHAR(20)`, `DOUBLE PRECISION`,
+    /// `DECIMAL(10, 2)`. Anything else could end the column list of a `CREATE TABLE`.
+    public static func isSafe(declaredType type: String) -> Bool {
+        guard type.utf8.count <= 64 else { return false }
+        var words = Substring(type)
+        var arguments: Substring = ""
+        if let open = type.firstIndex(of: "(") {
+            guard type.hasSuffix(")") else { return false }
+            words = type[..<open]
+            arguments = type[type.index(after: open)..<type.index(before: type.endIndex)]
+        }
+        func isWordCharacter(_ c: Character) -> Bool { c.isASCII && (c.isLetter || c.isNumber || c == "_") }
+        let parts = words.split(separator: " ")
+        guard parts.allSatisfy({ $0.first!.isASCII && $0.first!.isLetter && $0.allSatisfy(isWordCharacter) }) else { return false }
+        guard !parts.isEmpty || (arguments.isEmpty && !type.contains("(")) else { return false }
+        guard type.contains("(") else { return true }
+        let numbers = arguments.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingSpaces }
+        return (1...2).contains(numbers.count) && numbers.allSatisfy { number in
+            let digits = number.first == "+" || number.first == "-" ? number.dropFirst() : number
+            return !digits.isEmpty && digits.allSatisfy { $0.isASCII && $0.isNumber }
+        }
+    }
+}
+
+extension Substring {
+    fileprivate var trimmingSpaces: Substring {
+        var text = self
+        while text.first == " " { text = text.dropFirst() }
+        while text.last == " " { text = text.dropLast() }
+        return text
+    }
 }
