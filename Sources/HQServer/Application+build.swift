@@ -12,7 +12,7 @@ import SystemdNotify
 public func buildApplication(
     _ config: HQConfig, drain: HQDrain? = nil, systemd: SystemdNotifier = .disabled, logger: Logger? = nil
 ) async throws -> some ApplicationProtocol {
-    let store = try SQLiteSyncStore(path: config.storePath)
+    let store = try SQLiteSyncStore(path: config.storePath, tables: config.tablesPath.map { ($0, config.schema) })
     return buildApplication(config, store: store, drain: drain, systemd: systemd, logger: logger)
 }
 

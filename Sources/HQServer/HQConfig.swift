@@ -7,6 +7,8 @@ import SyncCore
 /// Keys (YAML file, or environment variables prefixed `DEALERSYNC_`, e.g. `DEALERSYNC_HTTP_PORT`):
 /// - `http.host` (string, default `127.0.0.1`), `http.port` (int, default 8443; 0 picks a free port)
 /// - `store.path` (string, required): the SQLite file of the HQ store
+/// - `store.tables_path` (string, optional): the SQLite file of HQ's SQL tables (tables whose
+///   columns the schema declares; docs/HQ-TABLES.md), attached to the store; off when unset
 /// - `schema_file` (string, required): the sync schema YAML (see docs/SYNC-SCHEMA.md)
 /// - `limits.max_body_bytes` (int, default 8 MiB): largest compressed push body
 /// - `limits.max_decompressed_bytes` (int, default 64 MiB): largest decompressed push body
@@ -34,13 +36,18 @@ public struct HQConfig: Sendable {
     public var host: String
     public var port: Int
     public var storePath: String
+    /// HQ's SQL tables (docs/HQ-TABLES.md); nil: not kept.
+    public var tablesPath: String?
     public var schema: SyncSchema
     public var limits: HQLimits
 
-    public init(host: String = "127.0.0.1", port: Int = 8443, storePath: String, schema: SyncSchema, limits: HQLimits = HQLimits()) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 8443, storePath: String, tablesPath: String? = nil, schema: SyncSchema, limits: HQLimits = HQLimits()
+    ) {
         self.host = host
         self.port = port
         self.storePath = storePath
+        self.tablesPath = tablesPath
         self.schema = schema
         self.limits = limits
     }
@@ -76,6 +83,7 @@ public struct HQConfig: Sendable {
         host = text("http.host") ?? "127.0.0.1"
         port = reader.int(forKey: "http.port", default: 8443)
         storePath = resolve(try required("store.path"))
+        tablesPath = text("store.tables_path").map(resolve)
         let schemaPath = resolve(try required("schema_file"))
         let yaml: String
         do {

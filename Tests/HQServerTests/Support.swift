@@ -36,13 +36,16 @@ struct HQFixture {
     let dealer2 = try! NodeID("DLR-2")
     var tokens: [String: String] = [:]
 
-    init(limits: HQLimits = HQLimits()) async throws {
+    /// `tables`: keep HQ's SQL tables in `hq.tables.sqlite` (docs/HQ-TABLES.md).
+    init(limits: HQLimits = HQLimits(), schemaYAML: String = testSchemaYAML, tables: Bool = false) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("hq-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        config = HQConfig(
+        let config = HQConfig(
             port: 0, storePath: directory.appendingPathComponent("hq.sqlite").path,
-            schema: try SyncSchema(yaml: testSchemaYAML), limits: limits)
-        store = try SQLiteSyncStore(path: config.storePath)
+            tablesPath: tables ? directory.appendingPathComponent("hq.tables.sqlite").path : nil,
+            schema: try SyncSchema(yaml: schemaYAML), limits: limits)
+        self.config = config
+        store = try SQLiteSyncStore(path: config.storePath, tables: config.tablesPath.map { ($0, config.schema) })
         for (id, kind) in [("DLR-1", PrincipalKind.dealer), ("DLR-2", .dealer), ("DLR-3", .dealer), ("crm", .reader), ("hq-crm", .writer)] {
             let token = Tokens.generate()
             try await store.addPrincipal(NewPrincipal(id: id, name: nil, kind: kind, tokenSHA256: Tokens.sha256(of: token), createdAtMillis: 1))
@@ -68,6 +71,14 @@ struct FakeDealer {
         hlc += 1
         return RowVersion.inserted(
             table: table, key: RowKey(key), values: values, dot: Dot(node: node, counter: counter), hlc: HLCTimestamp(rawValue: hlc))
+    }
+
+    mutating func delete(_ row: RowVersion) -> RowVersion {
+        counter += 1
+        hlc += 1
+        var row = row
+        row.delete(dot: Dot(node: node, counter: counter), hlc: HLCTimestamp(rawValue: hlc))
+        return row
     }
 
     mutating func update(_ row: RowVersion, _ values: [String: SQLValue]) -> RowVersion {

@@ -88,6 +88,7 @@ struct SyncSchemaTests {
             ("version: 1\ntables:\n  - name: a\n    direction: up\n    key: [id]\n    columns:\n      - id: TEXT\n        x: TEXT\n", "write one column a line"),
             ("version: 1\ntables:\n  - name: a\n    direction: up\n    key: [id]\n    columns:\n      - id: TEXT\n    indexes:\n      - [mobile]\n", "tables[0].indexes[0] names 'mobile'"),
             ("version: 1\ntables:\n  - name: a\n    direction: up\n    indexes:\n      - [id]\n", "needs declared columns"),
+            ("version: 1\ntables:\n  - name: a\n    direction: up\n    key: [id]\n    columns:\n      - id: TEXT\n      - _Origin: TEXT\n", "a column HQ adds to its tables"),
         ])
     func refusals(document: String, expected: String) {
         do {

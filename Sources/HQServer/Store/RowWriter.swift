@@ -13,6 +13,8 @@ struct RowWriter {
     let source: String
     let atMillis: Int64
     let maxRowBytes: Int
+    /// HQ's SQL tables, updated with each merged row (nil: not kept).
+    let tables: TablesWriter?
     private(set) var sequence: UInt64 = 0
     private(set) var conflictCount = 0
 
@@ -26,8 +28,9 @@ struct RowWriter {
         case refused(String)
     }
 
-    init(db: Database, source: String, atMillis: Int64, maxRowBytes: Int) throws {
+    init(db: Database, source: String, atMillis: Int64, maxRowBytes: Int, tables: TablesWriter? = nil) throws {
         self.db = db
+        self.tables = tables
         self.source = source
         self.atMillis = atMillis
         self.maxRowBytes = maxRowBytes
@@ -119,6 +122,7 @@ struct RowWriter {
             arguments: [spec.name, key, bytes, seq, routed])
         try db.cachedStatement(sql: "INSERT INTO feed (seq, table_name, row_key, version, source, at_ms) VALUES (?, ?, ?, ?, ?, ?)").execute(
             arguments: [seq, spec.name, key, bytes, source, atMillis])
+        try tables?.apply(db, table: spec.name, merged: result.merged, sequence: seq)
         if let pusher, spec.direction.dealerPulls {
             try hold(pusher.rawValue, spec.name, key, knownSequence: pusherHasIt ? seq : nil)
         }

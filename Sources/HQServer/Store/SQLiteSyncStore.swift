@@ -15,10 +15,15 @@ import SyncCore
 /// `conflicts`, `hq_clock` (HQ's own counter and HLC).
 public final class SQLiteSyncStore: SyncStore {
     let pool: DatabasePool
+    /// HQ's SQL tables, kept with every merge; nil when not configured.
+    let tables: TablesWriter?
 
     /// Opens (creating if needed) the store at `path` and brings its schema up to date.
-    public init(path: String) throws {
+    /// With `tables` (a file path and the sync schema), HQ's SQL tables live in that file,
+    /// attached as `hq_tables` to every connection (docs/HQ-TABLES.md).
+    public init(path: String, tables: (path: String, schema: SyncSchema)? = nil) throws {
         try StoreFile.prepare(path: path)
+        if let tables { try StoreFile.prepare(path: tables.path) }
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
@@ -26,12 +31,22 @@ public final class SQLiteSyncStore: SyncStore {
             // the commit must survive a power cut too (NORMAL in WAL mode may lose the last ones).
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
+            if let tables { try db.execute(sql: "ATTACH DATABASE ? AS \(TablesWriter.schemaName)", arguments: [tables.path]) }
         }
+        self.tables = tables.map { TablesWriter(schema: $0.schema) }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             // GRDB sets NORMAL on the writer when it turns WAL on, after prepareDatabase.
-            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+                if tables != nil {
+                    // WAL, so a BI tool reading the tables never blocks ingest.
+                    try db.execute(sql: "PRAGMA \(TablesWriter.schemaName).journal_mode = WAL")
+                    try db.execute(sql: "PRAGMA \(TablesWriter.schemaName).synchronous = FULL")
+                }
+            }
             try SQLiteMigrations.migrator.migrate(pool)
+            if let writer = self.tables { try pool.write { db in try writer.ensureTables(db) } }
         } catch let error as DatabaseError {
             throw StoreError(
                 kind: .corrupt, message: "cannot open the HQ store at \(path) (SQLite \(error.resultCode))",
@@ -97,7 +112,7 @@ public final class SQLiteSyncStore: SyncStore {
                 return sha == batch.sha256 ? .replayed(receipt: Array(receipt)) : .mismatch
             }
             let batchID = "\(dealer):\(batch.firstSequence)-\(batch.lastSequence)"
-            var writer = try RowWriter(db: db, source: dealer, atMillis: batch.receivedAtMillis, maxRowBytes: batch.maxRowBytes)
+            var writer = try RowWriter(db: db, source: dealer, atMillis: batch.receivedAtMillis, maxRowBytes: batch.maxRowBytes, tables: tables)
             var applied = 0
             var unchanged = 0
             var deadLetters = batch.deadLetters
@@ -154,7 +169,7 @@ public final class SQLiteSyncStore: SyncStore {
 
     public func writeAsHQ(_ write: HQWrite) async throws -> HQWriteReceipt {
         try await pool.write { db in
-            var writer = try RowWriter(db: db, source: NodeID.hq.rawValue, atMillis: write.atMillis, maxRowBytes: write.maxRowBytes)
+            var writer = try RowWriter(db: db, source: NodeID.hq.rawValue, atMillis: write.atMillis, maxRowBytes: write.maxRowBytes, tables: tables)
             let existing = try writer.storedVersion(write.spec.name, Data(write.key.bytes))?.version
             var clock = try HQClock(db)
             let (dot, now) = clock.next(after: existing?.latestHLC ?? .zero, wallMillis: write.atMillis)

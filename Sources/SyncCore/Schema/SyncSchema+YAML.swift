@@ -170,6 +170,8 @@ private struct SchemaDocument: Decodable {
     /// without case), types that cannot break a `CREATE TABLE`, key and indexes made of
     /// declared columns, at most `maxColumns`.
     static let maxColumns = 500
+    /// Columns HQ's SQL tables add (docs/HQ-TABLES.md).
+    static let reservedColumns: Set<String> = ["_row_key", "_dealer", "_origin", "_changed_by", "_changed_at_ms", "_feed_seq"]
 
     private static func validateColumns(_ table: TableSpec, path: String, fail: (String, String) -> SyncCoreError) throws {
         guard let columns = table.columns else {
@@ -185,7 +187,10 @@ private struct SchemaDocument: Decodable {
             guard !column.name.isEmpty, column.name.utf8.count <= 128, !column.name.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
                 throw fail("\(path).columns[\(index)]", "has an empty, over-long or control-character name")
             }
-            guard names.insert(column.name.lowercased()).inserted else {
+            guard !reservedColumns.contains(column.name.lowercased()) else {
+                throw fail("\(path).columns[\(index)]", "is named '\(column.name)', a column HQ adds to its tables (\(reservedColumns.sorted().joined(separator: ", ")))")
+            }
+                        guard names.insert(column.name.lowercased()).inserted else {
                 throw fail("\(path).columns[\(index)]", "repeats column '\(column.name)' (SQLite compares names without case)")
             }
             guard ColumnSpec.isSafe(declaredType: column.declaredType) else {
