@@ -76,7 +76,38 @@ struct HQTablesTests {
             _ = try await HostileDealerTests.push(client, hq, "DLR-2", [two.insert("visits", key: [.integer(1)], ["note": .text("b")])], sequence: 2)
             let visits = try await tables.read { db in try Row.fetchAll(db, sql: "SELECT _dealer, id, typeof(id) AS class, note FROM visits ORDER BY _dealer") }
             #expect(visits.map { "\($0["_dealer"] as String)/\($0["id"] as Int64)/\($0["class"] as String)/\($0["note"] as String)" } == ["DLR-1/1/integer/a", "DLR-2/1/integer/b"])
+            #expect(try hq.store.checkTables() == ["customers": 0, "visits": 0])
         }
+    }
+
+    @Test("tables that lag the store (a power cut between the two commits) catch up on open; a damaged value is found by the check and fixed by a rebuild")
+    func catchUpCheckRebuild() async throws {
+        let hq = try await HQFixture(schemaYAML: Self.schema, tables: true)
+        defer { hq.cleanUp() }
+        let app = try await buildApplication(hq.config)
+        try await app.test(.live) { client in
+            var one = FakeDealer("DLR-1")
+            let rows = (0..<30).map { one.insert("customers", key: [.text("C-\($0)")], ["name": .text("n\($0)"), "score": .integer(Int64($0))]) }
+            _ = try await HostileDealerTests.push(client, hq, "DLR-1", rows, sequence: 1)
+        }
+        let tablesPath = try #require(hq.config.tablesPath)
+        // The tables file lost its last commits: rows gone, its sequence behind the store's.
+        let raw = try DatabaseQueue(path: tablesPath)
+        try await raw.write { db in
+            try db.execute(sql: "DELETE FROM customers WHERE id >= 'C-2'")
+            try db.execute(sql: "UPDATE _dealersync_state SET feed_seq = 2")
+        }
+        let reopened = try SQLiteSyncStore(path: hq.config.storePath, tables: (tablesPath, hq.config.schema))
+        #expect(try await raw.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM customers") } == 30)
+        #expect(try reopened.checkTables() == ["customers": 0, "visits": 0])
+        // Damage the check must see: a value and a storage class changed behind HQ's back.
+        try await raw.write { db in
+            try db.execute(sql: "UPDATE customers SET name = 'tampered' WHERE id = 'C-3'")
+            try db.execute(sql: "UPDATE customers SET score = 7.5 WHERE id = 'C-7'")
+        }
+        #expect(try reopened.checkTables()["customers"] == 2)
+        #expect(try reopened.rebuildTables() == 30)
+        #expect(try reopened.checkTables() == ["customers": 0, "visits": 0])
     }
 
     @Test("concurrent edits, an origin-owned column another store may not write, deletes: the table equals the merged state row by row")

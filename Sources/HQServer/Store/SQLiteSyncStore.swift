@@ -46,11 +46,60 @@ public final class SQLiteSyncStore: SyncStore {
                 }
             }
             try SQLiteMigrations.migrator.migrate(pool)
-            if let writer = self.tables { try pool.write { db in try writer.ensureTables(db) } }
+            if let writer = self.tables {
+                try pool.write { db in try writer.ensureTables(db) }
+                _ = try catchUpTables()
+            }
         } catch let error as DatabaseError {
             throw StoreError(
                 kind: .corrupt, message: "cannot open the HQ store at \(path) (SQLite \(error.resultCode))",
                 hint: "check that the directory exists and is writable, and that no other program holds the file")
+        }
+    }
+
+    // MARK: HQ's SQL tables (docs/HQ-TABLES.md)
+
+    /// Applies to HQ's SQL tables what the store holds past the sequence they show: after a
+    /// power cut (the two files commit one after the other) or a tables file deleted. Runs
+    /// when the store opens. Returns the rows applied.
+    @discardableResult
+    public func catchUpTables(chunk: Int = 2_000, progress: (Int) -> Void = { _ in }) throws -> Int {
+        guard let tables else { return 0 }
+        var applied = 0
+        while true {
+            let step = try pool.write { db -> Int in
+                let (count, _) = try tables.reapply(db, after: try tables.appliedSequence(db), limit: chunk)
+                if count < chunk {
+                    try db.execute(
+                        sql: "UPDATE \(TablesWriter.schemaName)._dealersync_state SET feed_seq = max(feed_seq, ?) WHERE id = 1",
+                        arguments: [Int64(bitPattern: try Self.latestSequence(db))])
+                }
+                return count
+            }
+            applied += step
+            progress(applied)
+            if step < chunk { return applied }
+        }
+    }
+
+    /// Empties HQ's SQL tables and fills them again from the merged rows, `chunk` rows a
+    /// transaction (HQ may keep serving meanwhile: a push applies as usual, and each chunk
+    /// reads the rows' current versions). `progress` gets (rows applied, rows in total).
+    public func rebuildTables(chunk: Int = 2_000, progress: (Int, Int) -> Void = { _, _ in }) throws -> Int {
+        guard let tables else { return 0 }
+        let total = try pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM rows WHERE table_name IN (\(tables.tables.keys.map { _ in "?" }.joined(separator: ", ")))",
+                             arguments: StatementArguments(Array(tables.tables.keys))) ?? 0
+        }
+        try pool.write { db in try tables.clear(db) }
+        return try catchUpTables(chunk: chunk) { progress($0, total) }
+    }
+
+    /// For each of HQ's SQL tables, how many rows differ from the merged state (0: equal).
+    public func checkTables() throws -> [String: Int] {
+        guard let tables else { return [:] }
+        return try pool.write { db in
+            Dictionary(uniqueKeysWithValues: try tables.tables.keys.sorted().map { ($0, try tables.differences(db, table: $0)) })
         }
     }
 

@@ -19,6 +19,8 @@ struct TablesWriter: Sendable {
         let spec: TableSpec
         let columns: [ColumnSpec]
         let key: [String]
+        /// The table's columns in order: `_row_key`, `_dealer` (`up`), the declared ones, provenance.
+        let names: [String]
         let upsert: String
         let delete: String
 
@@ -26,20 +28,24 @@ struct TablesWriter: Sendable {
             self.spec = spec
             self.columns = columns
             self.key = key
-            let table = "\(TablesWriter.schemaName).\(quotedName(spec.name))"
-            let names = ["_row_key"] + (spec.direction == .up ? ["_dealer"] : []) + columns.map(\.name) + TablesWriter.provenance.map(\.name)
-            upsert = """
-                INSERT INTO \(table) (\(names.map(quotedName).joined(separator: ", "))) VALUES (\(names.map { _ in "?" }.joined(separator: ", ")))
-                ON CONFLICT ("_row_key") DO UPDATE SET \(names.dropFirst().map { "\(quotedName($0)) = excluded.\(quotedName($0))" }.joined(separator: ", "))
-                """
-            delete = "DELETE FROM \(table) WHERE \"_row_key\" = ?"
+            names = ["_row_key"] + (spec.direction == .up ? ["_dealer"] : []) + columns.map(\.name) + TablesWriter.provenance.map(\.name)
+            upsert = Self.upsert(into: "\(TablesWriter.schemaName).\(quotedName(spec.name))", names: names)
+            delete = "DELETE FROM \(TablesWriter.schemaName).\(quotedName(spec.name)) WHERE \"_row_key\" = ?"
         }
 
-        var createTable: String {
+        static func upsert(into table: String, names: [String]) -> String {
+            """
+            INSERT INTO \(table) (\(names.map(quotedName).joined(separator: ", "))) VALUES (\(names.map { _ in "?" }.joined(separator: ", ")))
+            ON CONFLICT ("_row_key") DO UPDATE SET \(names.dropFirst().map { "\(quotedName($0)) = excluded.\(quotedName($0))" }.joined(separator: ", "))
+            """
+        }
+
+        /// The table's definition, as `schema.name` (the check builds a temporary twin).
+        func createTable(as target: String? = nil) -> String {
             let definitions = [#""_row_key" BLOB NOT NULL UNIQUE"#] + (spec.direction == .up ? [#""_dealer" TEXT NOT NULL"#] : [])
                 + columns.map { "\(quotedName($0.name)) \($0.declaredType)" }
                 + TablesWriter.provenance.map { "\(quotedName($0.name)) \($0.declaredType)" }
-            return "CREATE TABLE IF NOT EXISTS \(TablesWriter.schemaName).\(quotedName(spec.name)) (\(definitions.joined(separator: ", ")))"
+            return "CREATE TABLE IF NOT EXISTS \(target ?? "\(TablesWriter.schemaName).\(quotedName(spec.name))") (\(definitions.joined(separator: ", ")))"
         }
 
         /// An index on the DMS key (with `_dealer` first for `up`), and the schema's `indexes`.
@@ -66,10 +72,15 @@ struct TablesWriter: Sendable {
         self.tables = tables
     }
 
-    /// Creates the tables and indexes that are missing. Idempotent.
+    /// Creates the tables and indexes that are missing, and the state row that says up to
+    /// which feed sequence they are applied. Idempotent.
     func ensureTables(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE IF NOT EXISTS \(Self.schemaName)._dealersync_state (id INTEGER PRIMARY KEY CHECK (id = 1), feed_seq INTEGER NOT NULL);
+            INSERT INTO \(Self.schemaName)._dealersync_state (id, feed_seq) VALUES (1, 0) ON CONFLICT DO NOTHING;
+            """)
         for layout in tables.values.sorted(by: { $0.spec.name < $1.spec.name }) {
-            try db.execute(sql: layout.createTable)
+            try db.execute(sql: layout.createTable())
             for index in layout.createIndexes { try db.execute(sql: index) }
         }
     }
@@ -77,12 +88,20 @@ struct TablesWriter: Sendable {
     /// Shows `merged` (just written to `rows` and the feed at `sequence`) in its table, in
     /// the caller's transaction: the row as the table's policy shows it, or gone.
     func apply(_ db: Database, table: String, merged: RowVersion, sequence: Int64) throws {
-        guard let layout = tables[table] else { return }
-        let rowKey = Data(merged.key.bytes)
-        guard merged.isAlive(policy: layout.spec.policy) else {
-            try db.cachedStatement(sql: layout.delete).execute(arguments: [rowKey])
-            return
+        if let layout = tables[table] {
+            if let arguments = Self.projection(merged, layout: layout, sequence: sequence) {
+                try db.cachedStatement(sql: layout.upsert).execute(arguments: arguments)
+            } else {
+                try db.cachedStatement(sql: layout.delete).execute(arguments: [Data(merged.key.bytes)])
+            }
         }
+        try db.cachedStatement(sql: "UPDATE \(Self.schemaName)._dealersync_state SET feed_seq = ? WHERE id = 1").execute(arguments: [sequence])
+    }
+
+    /// The table row of `merged` (the values of `Layout.names`), nil for a deleted row.
+    static func projection(_ merged: RowVersion, layout: Layout, sequence: Int64) -> StatementArguments? {
+        let rowKey = Data(merged.key.bytes)
+        guard merged.isAlive(policy: layout.spec.policy) else { return nil }
         var keyValues = merged.key.values
         var arguments: [DatabaseValueConvertible?] = [rowKey]
         if layout.spec.direction == .up {
@@ -100,7 +119,71 @@ struct TablesWriter: Sendable {
         }
         let latest = Self.latestWrite(merged)
         arguments += [merged.origin.node.rawValue, latest.node.rawValue, Int64(latest.hlc.physicalMillis), sequence]
-        try db.cachedStatement(sql: layout.upsert).execute(arguments: StatementArguments(arguments))
+        return StatementArguments(arguments)
+    }
+
+    // MARK: Catch-up, rebuild, check
+
+    /// The feed sequence the tables show everything up to.
+    func appliedSequence(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT feed_seq FROM \(Self.schemaName)._dealersync_state WHERE id = 1") ?? 0
+    }
+
+    /// Applies, from `rows`, every current version past `after` (a chunk of at most `limit`),
+    /// in feed order; returns how many and the last sequence. SQLite commits the tables file
+    /// and the store one after the other, not together, so after a power cut the tables can
+    /// lag the store: opening catches up this way, and a rebuild starts from 0.
+    func reapply(_ db: Database, after: Int64, limit: Int) throws -> (count: Int, last: Int64) {
+        let names = tables.keys.sorted()
+        guard !names.isEmpty else { return (0, after) }
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT table_name, version, feed_seq FROM rows
+                WHERE feed_seq > ? AND +table_name IN (\(names.map { _ in "?" }.joined(separator: ", ")))
+                ORDER BY feed_seq LIMIT \(limit)
+                """,
+            arguments: StatementArguments([after] + names))
+        var last = after
+        for row in rows {
+            let version = try RowVersion(canonicalBytes: Array(row["version"] as Data))
+            last = row["feed_seq"]
+            try apply(db, table: row["table_name"], merged: version, sequence: last)
+        }
+        return (rows.count, last)
+    }
+
+    /// Empties the tables (a rebuild refills them with `reapply` from 0).
+    func clear(_ db: Database) throws {
+        for name in tables.keys.sorted() { try db.execute(sql: "DELETE FROM \(Self.schemaName).\(quotedName(name))") }
+        try db.execute(sql: "UPDATE \(Self.schemaName)._dealersync_state SET feed_seq = 0 WHERE id = 1")
+    }
+
+    /// Rows of `table` that differ from the merged state in `rows`, by storage class or value
+    /// (missing and extra rows included). The expected rows go into a temporary table with the
+    /// same definition, so SQLite converts them exactly as it converted the real ones.
+    func differences(_ db: Database, table: String) throws -> Int {
+        guard let layout = tables[table] else { return 0 }
+        try db.execute(sql: "DROP TABLE IF EXISTS temp._dealersync_expected")
+        try db.execute(sql: layout.createTable(as: "temp._dealersync_expected"))
+        let insert = Layout.upsert(into: "temp._dealersync_expected", names: layout.names)
+        for row in try Row.fetchAll(db, sql: "SELECT version, feed_seq FROM rows WHERE table_name = ?", arguments: [table]) {
+            let version = try RowVersion(canonicalBytes: Array(row["version"] as Data))
+            if let arguments = Self.projection(version, layout: layout, sequence: row["feed_seq"]) {
+                try db.execute(sql: insert, arguments: arguments)
+            }
+        }
+        let differs = layout.names.dropFirst().map { "e.\(quotedName($0)) IS NOT t.\(quotedName($0)) OR typeof(e.\(quotedName($0))) <> typeof(t.\(quotedName($0)))" }
+            .joined(separator: " OR ")
+        let real = "\(Self.schemaName).\(quotedName(table))"
+        let count = try Int.fetchOne(
+            db,
+            sql: """
+                SELECT (SELECT count(*) FROM temp._dealersync_expected e LEFT JOIN \(real) t USING ("_row_key") WHERE t."_row_key" IS NULL OR \(differs))
+                     + (SELECT count(*) FROM \(real) t WHERE t."_row_key" NOT IN (SELECT "_row_key" FROM temp._dealersync_expected))
+                """) ?? 0
+        try db.execute(sql: "DROP TABLE temp._dealersync_expected")
+        return count
     }
 
     /// The newest write of the row (existence or a column): who changed it last, and when.
