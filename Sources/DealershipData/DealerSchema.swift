@@ -63,6 +63,27 @@ public enum DealerSchema {
             owners:
               customer_class: hq
               sales_notes: origin
+            # HQ's SQL table of customers (docs/HQ-TABLES.md); stores ignore these.
+            key: [id]
+            columns:
+              - id: TEXT
+              - name: TEXT
+              - mobile: TEXT
+              - birth_date: TEXT
+              - address: TEXT
+              - customer_class: TEXT
+              - home_dealer: TEXT
+              - sales_notes: TEXT
+              - gender: TEXT
+              - email: TEXT
+              - wechat: TEXT
+              - occupation: TEXT
+              - source: TEXT
+              - created_at: TEXT
+              - remarks: TEXT
+            indexes:
+              - [mobile]
+              - [home_dealer]
           - name: vehicles
             direction: both
           - name: leads

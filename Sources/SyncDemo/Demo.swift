@@ -48,7 +48,8 @@ public final class Demo {
     /// Runs the whole demo; true when every store converged with HQ.
     public func run() async throws -> Bool {
         let storePath = options.directory + "/hq.sqlite"
-        let store = try SQLiteSyncStore(path: storePath)
+        let tablesPath = options.directory + "/hq.tables.sqlite"
+        let store = try SQLiteSyncStore(path: storePath, tables: (tablesPath, schema))
         for id in Self.stores.map(\.0) + ["crm"] {
             let token = Tokens.generate()
             try await store.addPrincipal(NewPrincipal(
@@ -58,7 +59,8 @@ public final class Demo {
         }
         let port = try LoopbackPort.free()
         baseURL = "http://127.0.0.1:\(port)"
-        let app = buildApplication(HQConfig(host: "127.0.0.1", port: port, storePath: storePath, schema: schema), store: store, logger: quiet)
+        let app = buildApplication(
+            HQConfig(host: "127.0.0.1", port: port, storePath: storePath, tablesPath: tablesPath, schema: schema), store: store, logger: quiet)
         let group = ServiceGroup(services: [app], logger: quiet)
         let server = Task { try await group.run() }
         defer { server.cancel() }
@@ -136,7 +138,20 @@ public final class Demo {
         }
         say("8. Conflicts decided (the same way at every node, both values kept in _dealersync_conflicts):")
         lines.forEach(say)
+        try tablesQuery()
         return converged
+    }
+
+    /// Step 9: HQ's merged customers as an SQL table, read as a BI tool would (read-only,
+    /// its own connection, while HQ runs).
+    private func tablesQuery() throws {
+        var configuration = Configuration()
+        configuration.readonly = true
+        let tables = try DatabaseQueue(path: options.directory + "/hq.tables.sqlite", configuration: configuration)
+        let sql = "SELECT home_dealer, count(*) AS customers FROM customers GROUP BY home_dealer ORDER BY home_dealer"
+        let rows = try tables.read { db in try Row.fetchAll(db, sql: sql) }
+        say("9. HQ's SQL tables (hq.tables.sqlite, read-only while HQ runs): \(sql)")
+        for row in rows { say("   \((row["home_dealer"] as String?) ?? "(none)")  \(row["customers"] as Int)") }
     }
 
     // MARK: - Steps

@@ -22,7 +22,9 @@ struct SyncNetwork {
     var databases: [String: DealerDatabase] = [:]
 
     init(dealers: [String]) async throws {
-        config = HQConfig(port: 0, storePath: directory.file("hq.sqlite"), schema: schema)
+        // HummingbirdTesting's live client does not reconnect: a connection the idle timeout
+        // closed while the agents settled (slow on a busy machine) failed the next request.
+        config = HQConfig(port: 0, storePath: directory.file("hq.sqlite"), schema: schema, limits: HQLimits(idleTimeoutSeconds: 600))
         store = try SQLiteSyncStore(path: config.storePath)
         for id in dealers + ["crm"] {
             let token = Tokens.generate()

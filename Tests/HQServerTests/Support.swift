@@ -36,8 +36,9 @@ struct HQFixture {
     let dealer2 = try! NodeID("DLR-2")
     var tokens: [String: String] = [:]
 
-    /// `tables`: keep HQ's SQL tables in `hq.tables.sqlite` (docs/HQ-TABLES.md).
-    init(limits: HQLimits = HQLimits(), schemaYAML: String = testSchemaYAML, tables: Bool = false) async throws {
+    /// `tables`: keep HQ's SQL tables in `hq.tables.sqlite` (docs/HQ-TABLES.md). The default
+    /// idle timeout is long: HummingbirdTesting's live client does not reconnect after it.
+    init(limits: HQLimits = HQLimits(idleTimeoutSeconds: 600), schemaYAML: String = testSchemaYAML, tables: Bool = false) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("hq-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let config = HQConfig(

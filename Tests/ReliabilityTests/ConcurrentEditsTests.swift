@@ -47,7 +47,8 @@ struct ConcurrentEditsTests {
     func run(seed: UInt64) async throws -> (edits: Int, conflicts: Int, rows: Int) {
         let directory = TemporaryDirectory("edits")
         let schema = try SyncSchema(yaml: Self.schemaYAML)
-        let config = HQConfig(port: 0, storePath: directory.file("hq.sqlite"), schema: schema)
+        // A long idle timeout: the test client does not reconnect (see SyncNetwork).
+        let config = HQConfig(port: 0, storePath: directory.file("hq.sqlite"), schema: schema, limits: HQLimits(idleTimeoutSeconds: 600))
         let store = try SQLiteSyncStore(path: config.storePath)
         var tokens: [String: String] = [:]
         for id in Self.dealers + ["crm"] {
