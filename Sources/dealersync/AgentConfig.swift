@@ -177,3 +177,13 @@ struct AgentConfig {
         return try SyncSchema(yaml: text, source: file)
     }
 }
+
+extension AgentConfig {
+    /// The config at `path` and its DMS database, with the agent lock held: for commands
+    /// no agent may run beside (`resync`, `pause-capture`). Keep the lock alive while working.
+    static func lockedDatabase(path: String) async throws -> (config: AgentConfig, lock: DatabaseLock, database: DealerDatabase) {
+        let agent = try await AgentConfig.load(path: path)
+        let lock = try DatabaseLock(databasePath: agent.capture.databasePath)
+        return (agent, lock, try DealerDatabase(settings: agent.capture))
+    }
+}

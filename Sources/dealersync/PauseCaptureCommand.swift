@@ -29,10 +29,8 @@ extension DealerSync {
 
         func run() async throws {
             try await reportingErrors {
-                let agent = try await AgentConfig.load(path: config)
-                let lock = try DatabaseLock(databasePath: agent.capture.databasePath)
+                let (_, lock, database) = try await AgentConfig.lockedDatabase(path: config)
                 defer { withExtendedLifetime(lock) {} }
-                let database = try DealerDatabase(settings: agent.capture)
                 let tables = try database.pauseCapture(nowMillis: Int64(Date().timeIntervalSince1970 * 1000))
                 print(
                     """

@@ -33,10 +33,8 @@ extension DealerSync {
 
         func run() async throws {
             try await reportingErrors {
-                let agent = try await AgentConfig.load(path: config)
-                let lock = try DatabaseLock(databasePath: agent.capture.databasePath)
+                let (agent, lock, database) = try await AgentConfig.lockedDatabase(path: config)
                 defer { withExtendedLifetime(lock) {} }
-                let database = try DealerDatabase(settings: agent.capture)
                 let progress = ProgressLine()
                 let report = try database.resync { step in
                     progress.show("\(step.step) \(step.table): \(step.done)/\(step.total)")

@@ -37,6 +37,20 @@ struct RepairCommandTests {
         #expect(both.status != 0)
     }
 
+    @Test("pause-capture lets a DROP COLUMN through and says what comes next; status is broken until the agent repairs")
+    func pauseCapture() async throws {
+        let (directory, config, dms) = try await Self.store()
+        _ = directory
+        let refused = try await ProcessRunner.run(URL(fileURLWithPath: "/usr/bin/sqlite3"), [dms, "ALTER TABLE customers DROP COLUMN name;"])
+        #expect(refused.status != 0 && refused.stderr.contains("_dealersync_"), "\(refused.stderr)")
+        let paused = try await InitCommandTests.run(["pause-capture", "--config", config])
+        #expect(paused.status == 0 && paused.stdout.contains("Capture paused on 1 tables (customers)") && paused.stdout.contains("start the agent"), "\(paused.stdout)\(paused.stderr)")
+        let dropped = try await ProcessRunner.run(URL(fileURLWithPath: "/usr/bin/sqlite3"), [dms, "ALTER TABLE customers DROP COLUMN name;"])
+        #expect(dropped.status == 0, "\(dropped.stderr)")
+        let status = try await InitCommandTests.run(["status", "--config", config])
+        #expect(status.status == 2 && status.stdout.contains("capture of 'customers' is off"), "\(status.stdout)\(status.stderr)")
+    }
+
     @Test("resync queues a row written while capture was off, and a second run queues nothing")
     func resyncCommand() async throws {
         let (directory, config, dms) = try await Self.store()

@@ -80,14 +80,4 @@ extension SQLValue {
         case .blob(let bytes): Data(bytes).databaseValue
         }
     }
-
-    var storageClass: String {
-        switch self {
-        case .null: "NULL"
-        case .integer: "INTEGER"
-        case .real: "REAL"
-        case .text: "TEXT"
-        case .blob: "BLOB"
-        }
-    }
 }
