@@ -13,11 +13,14 @@ struct HQStatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let store = try SQLiteSyncStore(path: try await options.storePath())
-            let schema = try await options.schemaIfConfigured()
+            let config = options.config == nil ? nil : try await options.loadConfig()
+            let schema = config?.schema
+            let store = try SQLiteSyncStore(
+                path: try await options.storePath(), tables: config.flatMap { config in config.tablesPath.map { ($0, config.schema) } })
             let status = FleetStatus(
                 feedSequence: try await store.latestSequence(),
-                dealers: try await store.status(schema: schema ?? .init(version: 1, tables: [])))
+                dealers: try await store.status(schema: schema ?? .init(version: 1, tables: [])),
+                tables: try await store.tablesStatus())
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
@@ -61,6 +64,9 @@ struct HQStatusCommand: AsyncParsableCommand {
         var lines = ["feed sequence: \(status.feedSequence)", line(header)] + rows.map(line)
         if status.dealers.isEmpty { lines.append("(no dealers yet; add one with `dealersync hq add-dealer ID`)") }
         if !backlogKnown { lines.append("(backlog needs the sync schema: pass --config hq.yaml)") }
+        if let tables = status.tables {
+            lines.append("SQL tables: \(tables.path), up to feed sequence \(tables.feedSequence); " + tables.rows.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value) rows" }.joined(separator: ", "))
+        }
         return lines.joined(separator: "\n")
     }
 }

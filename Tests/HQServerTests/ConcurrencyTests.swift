@@ -136,5 +136,6 @@ final class BlockingStore: SyncStore {
     }
     func acknowledgedSequence(dealer: NodeID) async throws -> UInt64 { try await inner.acknowledgedSequence(dealer: dealer) }
     func resendAll(to dealer: NodeID) async throws -> Int { try await inner.resendAll(to: dealer) }
+    func tablesStatus() async throws -> TablesStatus? { try await inner.tablesStatus() }
     func status(schema: SyncSchema) async throws -> [DealerStatus] { try await inner.status(schema: schema) }
 }

@@ -77,6 +77,11 @@ struct HQTablesTests {
             let visits = try await tables.read { db in try Row.fetchAll(db, sql: "SELECT _dealer, id, typeof(id) AS class, note FROM visits ORDER BY _dealer") }
             #expect(visits.map { "\($0["_dealer"] as String)/\($0["id"] as Int64)/\($0["class"] as String)/\($0["note"] as String)" } == ["DLR-1/1/integer/a", "DLR-2/1/integer/b"])
             #expect(try hq.store.checkTables() == ["customers": 0, "visits": 0])
+            let status = try #require(try await hq.store.tablesStatus())
+            let latest = try await hq.store.latestSequence()
+            #expect(status.path == hq.config.tablesPath && status.rows == ["customers": 1, "visits": 2] && status.feedSequence == latest)
+            let fleet = try await client.execute(uri: "/v1/status", method: .get, headers: hq.bearer("crm"))
+            #expect(String(decoding: fleet.body.readableBytesView, as: UTF8.self).contains("\"path\":"), "/v1/status shows where the tables are")
         }
     }
 

@@ -14,7 +14,7 @@ public struct StatusController<Store: SyncStore>: Sendable {
             _ = try await Authenticator(store: store).reader(request)
             var dealers = try await store.status(schema: schema)
             for index in dealers.indices { dealers[index].errors = metrics.refusals(of: dealers[index].id) }
-            let body = FleetStatus(feedSequence: try await store.latestSequence(), dealers: dealers)
+            let body = FleetStatus(feedSequence: try await store.latestSequence(), dealers: dealers, tables: try await store.tablesStatus())
             return PushController<Store>.json(Array(try JSONEncoder.sorted.encode(body)))
         }
         router.get("/healthz") { _, _ in "ok\n" }
@@ -30,14 +30,30 @@ public struct StatusController<Store: SyncStore>: Sendable {
 public struct FleetStatus: Codable, Sendable {
     public var feedSequence: UInt64
     public var dealers: [DealerStatus]
+    /// HQ's SQL tables (docs/HQ-TABLES.md), nil when not kept.
+    public var tables: TablesStatus?
 
-    public init(feedSequence: UInt64, dealers: [DealerStatus]) {
+    public init(feedSequence: UInt64, dealers: [DealerStatus], tables: TablesStatus? = nil) {
         self.feedSequence = feedSequence
         self.dealers = dealers
+        self.tables = tables
     }
 
     enum CodingKeys: String, CodingKey {
-        case dealers
+        case dealers, tables
+        case feedSequence = "feed_sequence"
+    }
+}
+
+/// Where HQ's SQL tables are, up to which feed sequence they show the merged rows, and
+/// how many rows each holds.
+public struct TablesStatus: Codable, Sendable, Hashable {
+    public var path: String
+    public var feedSequence: UInt64
+    public var rows: [String: Int]
+
+    enum CodingKeys: String, CodingKey {
+        case path, rows
         case feedSequence = "feed_sequence"
     }
 }

@@ -17,6 +17,7 @@ public final class SQLiteSyncStore: SyncStore {
     let pool: DatabasePool
     /// HQ's SQL tables, kept with every merge; nil when not configured.
     let tables: TablesWriter?
+    let tablesPath: String?
 
     /// Opens (creating if needed) the store at `path` and brings its schema up to date.
     /// With `tables` (a file path and the sync schema), HQ's SQL tables live in that file,
@@ -34,6 +35,7 @@ public final class SQLiteSyncStore: SyncStore {
             if let tables { try db.execute(sql: "ATTACH DATABASE ? AS \(TablesWriter.schemaName)", arguments: [tables.path]) }
         }
         self.tables = tables.map { TablesWriter(schema: $0.schema) }
+        tablesPath = tables?.path
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             // GRDB sets NORMAL on the writer when it turns WAL on, after prepareDatabase.
@@ -93,6 +95,17 @@ public final class SQLiteSyncStore: SyncStore {
         }
         try pool.write { db in try tables.clear(db) }
         return try catchUpTables(chunk: chunk) { progress($0, total) }
+    }
+
+    public func tablesStatus() async throws -> TablesStatus? {
+        guard let tables, let tablesPath else { return nil }
+        return try await pool.read { db in
+            TablesStatus(
+                path: tablesPath, feedSequence: UInt64(try tables.appliedSequence(db)),
+                rows: Dictionary(uniqueKeysWithValues: try tables.tables.keys.map { name in
+                    (name, try Int.fetchOne(db, sql: "SELECT count(*) FROM \(TablesWriter.schemaName).\"\(name.replacingOccurrences(of: "\"", with: "\"\""))\"") ?? 0)
+                }))
+        }
     }
 
     /// For each of HQ's SQL tables, how many rows differ from the merged state (0: equal).

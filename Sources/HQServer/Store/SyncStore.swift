@@ -38,6 +38,8 @@ public protocol SyncStore: Sendable {
     /// Makes every row `dealer` holds due for its next pull again, its own writes included;
     /// returns how many.
     func resendAll(to dealer: NodeID) async throws -> Int
+    /// HQ's SQL tables, nil when this store keeps none.
+    func tablesStatus() async throws -> TablesStatus?
 
     // MARK: Status
     func status(schema: SyncSchema) async throws -> [DealerStatus]
