@@ -77,6 +77,11 @@ struct HQTablesTests {
             let visits = try await tables.read { db in try Row.fetchAll(db, sql: "SELECT _dealer, id, typeof(id) AS class, note FROM visits ORDER BY _dealer") }
             #expect(visits.map { "\($0["_dealer"] as String)/\($0["id"] as Int64)/\($0["class"] as String)/\($0["note"] as String)" } == ["DLR-1/1/integer/a", "DLR-2/1/integer/b"])
             #expect(try hq.store.checkTables() == ["customers": 0, "visits": 0])
+            // DLR-2's text in the INTEGER column is counted against DLR-2 and that column.
+            let counts = try await tables.read { db in try Row.fetchAll(db, sql: "SELECT dealer, table_name, column_name, mismatches FROM _dealersync_mismatch_counts") }
+            #expect(counts.map { "\($0["dealer"] as String) \($0["table_name"] as String).\($0["column_name"] as String) \($0["mismatches"] as Int)" } == ["DLR-2 customers.score 1"])
+            _ = try await HostileDealerTests.push(client, hq, "DLR-2", [two.update(second, ["score": .integer(9)])], sequence: 3)
+            #expect(try await tables.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM _dealersync_mismatches") } == 0, "a corrected value drops off")
             let status = try #require(try await hq.store.tablesStatus())
             let latest = try await hq.store.latestSequence()
             #expect(status.path == hq.config.tablesPath && status.rows == ["customers": 1, "visits": 2] && status.feedSequence == latest)

@@ -78,6 +78,14 @@ struct TablesWriter: Sendable {
         try db.execute(sql: """
             CREATE TABLE IF NOT EXISTS \(Self.schemaName)._dealersync_state (id INTEGER PRIMARY KEY CHECK (id = 1), feed_seq INTEGER NOT NULL);
             INSERT INTO \(Self.schemaName)._dealersync_state (id, feed_seq) VALUES (1, 0) ON CONFLICT DO NOTHING;
+            -- Values whose storage class does not fit their column's declared type (text in an
+            -- INTEGER column): shown as SQLite stores them, listed here with the store whose
+            -- write is shown; the version store keeps them exactly.
+            CREATE TABLE IF NOT EXISTS \(Self.schemaName)._dealersync_mismatches (
+                table_name TEXT NOT NULL, _row_key BLOB NOT NULL, column_name TEXT NOT NULL, dealer TEXT NOT NULL,
+                storage_class TEXT NOT NULL, _feed_seq INTEGER NOT NULL, PRIMARY KEY (table_name, _row_key, column_name)) WITHOUT ROWID;
+            CREATE VIEW IF NOT EXISTS \(Self.schemaName)._dealersync_mismatch_counts AS
+                SELECT dealer, table_name, column_name, count(*) AS mismatches FROM _dealersync_mismatches GROUP BY 1, 2, 3;
             """)
         for layout in tables.values.sorted(by: { $0.spec.name < $1.spec.name }) {
             try db.execute(sql: layout.createTable())
@@ -89,10 +97,19 @@ struct TablesWriter: Sendable {
     /// the caller's transaction: the row as the table's policy shows it, or gone.
     func apply(_ db: Database, table: String, merged: RowVersion, sequence: Int64) throws {
         if let layout = tables[table] {
+            let rowKey = Data(merged.key.bytes)
+            try db.cachedStatement(sql: "DELETE FROM \(Self.schemaName)._dealersync_mismatches WHERE table_name = ? AND _row_key = ?")
+                .execute(arguments: [table, rowKey])
             if let arguments = Self.projection(merged, layout: layout, sequence: sequence) {
                 try db.cachedStatement(sql: layout.upsert).execute(arguments: arguments)
+                for mismatch in Self.mismatches(merged, layout: layout) {
+                    try db.cachedStatement(sql: """
+                        INSERT INTO \(Self.schemaName)._dealersync_mismatches (table_name, _row_key, column_name, dealer, storage_class, _feed_seq)
+                        VALUES (?, ?, ?, ?, ?, ?)
+                        """).execute(arguments: [table, rowKey, mismatch.column, mismatch.dealer, mismatch.storageClass, sequence])
+                }
             } else {
-                try db.cachedStatement(sql: layout.delete).execute(arguments: [Data(merged.key.bytes)])
+                try db.cachedStatement(sql: layout.delete).execute(arguments: [rowKey])
             }
         }
         try db.cachedStatement(sql: "UPDATE \(Self.schemaName)._dealersync_state SET feed_seq = ? WHERE id = 1").execute(arguments: [sequence])
@@ -156,6 +173,7 @@ struct TablesWriter: Sendable {
     /// Empties the tables (a rebuild refills them with `reapply` from 0).
     func clear(_ db: Database) throws {
         for name in tables.keys.sorted() { try db.execute(sql: "DELETE FROM \(Self.schemaName).\(quotedName(name))") }
+        try db.execute(sql: "DELETE FROM \(Self.schemaName)._dealersync_mismatches")
         try db.execute(sql: "UPDATE \(Self.schemaName)._dealersync_state SET feed_seq = 0 WHERE id = 1")
     }
 
@@ -184,6 +202,20 @@ struct TablesWriter: Sendable {
                 """) ?? 0
         try db.execute(sql: "DROP TABLE temp._dealersync_expected")
         return count
+    }
+
+    /// Shown values whose storage class does not fit their column's declared type, each with
+    /// the store whose write is shown (for an `up` row, the store it belongs to).
+    static func mismatches(_ merged: RowVersion, layout: Layout) -> [(column: String, dealer: String, storageClass: String)] {
+        let shown = merged.values(policy: layout.spec.policy)
+        var found: [(column: String, dealer: String, storageClass: String)] = []
+        for column in layout.columns where !layout.key.contains(column.name) {
+            guard let value = shown[column.name], !ColumnAffinity(declaredType: column.declaredType).fits(value) else { continue }
+            let writer = merged.columns[column.name]?.max { $0.hlc < $1.hlc }?.dot.node ?? merged.origin.node
+            let dealer = layout.spec.direction == .up ? (merged.key.values.first.flatMap { if case .text(let id) = $0 { id } else { nil } } ?? writer.rawValue) : writer.rawValue
+            found.append((column.name, dealer, value.storageClass))
+        }
+        return found
     }
 
     /// The newest write of the row (existence or a column): who changed it last, and when.
