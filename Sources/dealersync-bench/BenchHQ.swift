@@ -27,16 +27,20 @@ final class BenchHQ: @unchecked Sendable {
         return logger
     }
 
-    init(dealers: [String], limits: HQLimits = HQLimits()) async throws {
+    /// `tables`: HQ keeps its SQL tables too (docs/HQ-TABLES.md).
+    init(dealers: [String], limits: HQLimits = HQLimits(), tables: Bool = false) async throws {
         let storePath = directory.file("hq.sqlite")
-        store = try SQLiteSyncStore(path: storePath)
+        let tablesPath = tables ? directory.file("hq.tables.sqlite") : nil
+        let schema = self.schema
+        store = try SQLiteSyncStore(path: storePath, tables: tablesPath.map { ($0, schema) })
         for id in dealers {
             tokens[id] = try await Self.addDealer(id, to: store)
         }
         let port = try LoopbackPort.free()
         baseURL = "http://127.0.0.1:\(port)"
         let app = buildApplication(
-            HQConfig(host: "127.0.0.1", port: port, storePath: storePath, schema: schema, limits: limits), store: store, logger: Self.quiet)
+            HQConfig(host: "127.0.0.1", port: port, storePath: storePath, tablesPath: tablesPath, schema: schema, limits: limits), store: store,
+            logger: Self.quiet)
         let group = ServiceGroup(services: [app], logger: Self.quiet)
         self.group = group
         server = Task { try await group.run() }
