@@ -70,6 +70,8 @@ struct HQTablesTests {
             #expect(after?["name"] as String? == "张三丰" && (after?["_feed_seq"] as Int64? ?? 0) > (rows[0]["_feed_seq"] as Int64))
             _ = try await HostileDealerTests.push(client, hq, "DLR-1", [one.delete(edited)], sequence: 3)
             #expect(try await tables.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM customers WHERE id = 'C-1'") } == 0)
+            let deleted = try await tables.read { db in try Row.fetchOne(db, sql: "SELECT key_json, deleted_by FROM _dealersync_deleted WHERE table_name = 'customers'") }
+            #expect(deleted?["key_json"] as String? == #"[{"type":"text","value":"C-1"}]"# && deleted?["deleted_by"] as String? == "DLR-1", "\(String(describing: deleted))")
 
             // `up`: the same local key at two stores is two rows, told apart by `_dealer`.
             _ = try await HostileDealerTests.push(client, hq, "DLR-1", [one.insert("visits", key: [.integer(1)], ["note": .text("a")])], sequence: 4)

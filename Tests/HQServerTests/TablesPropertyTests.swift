@@ -77,6 +77,12 @@ struct TablesPropertyTests {
                 let row = try await tables.read { db in try Row.fetchOne(db, sql: "SELECT name, typeof(name) AS class, _origin FROM customers WHERE id = ?", arguments: [key]) }
                 guard let merged, merged.isAlive(policy: policy) else {
                     #expect(row == nil, "seed \(seed): \(key) is deleted but still in the table")
+                    if merged != nil {
+                        let listed = try await tables.read { db in
+                            try Int.fetchOne(db, sql: "SELECT count(*) FROM _dealersync_deleted WHERE key_json LIKE ?", arguments: ["%\"\(key)\"%"])
+                        }
+                        #expect(listed == 1, "seed \(seed): \(key) is deleted but not listed in _dealersync_deleted")
+                    }
                     continue
                 }
                 // `name` is declared TEXT: SQLite stores numbers as text there, NULL and blobs as they are.

@@ -84,7 +84,12 @@ struct TablesWriter: Sendable {
             CREATE TABLE IF NOT EXISTS \(Self.schemaName)._dealersync_mismatches (
                 table_name TEXT NOT NULL, _row_key BLOB NOT NULL, column_name TEXT NOT NULL, dealer TEXT NOT NULL,
                 storage_class TEXT NOT NULL, _feed_seq INTEGER NOT NULL, PRIMARY KEY (table_name, _row_key, column_name)) WITHOUT ROWID;
-            CREATE VIEW IF NOT EXISTS \(Self.schemaName)._dealersync_mismatch_counts AS
+            -- Rows deleted from a table: its key (as in the feed's JSON), who deleted it and when.
+            -- A row created again leaves this list.
+            CREATE TABLE IF NOT EXISTS \(Self.schemaName)._dealersync_deleted (
+                table_name TEXT NOT NULL, _row_key BLOB NOT NULL, key_json TEXT NOT NULL, deleted_by TEXT NOT NULL,
+                deleted_at_ms INTEGER NOT NULL, _feed_seq INTEGER NOT NULL, PRIMARY KEY (table_name, _row_key)) WITHOUT ROWID;
+                        CREATE VIEW IF NOT EXISTS \(Self.schemaName)._dealersync_mismatch_counts AS
                 SELECT dealer, table_name, column_name, count(*) AS mismatches FROM _dealersync_mismatches GROUP BY 1, 2, 3;
             """)
         for layout in tables.values.sorted(by: { $0.spec.name < $1.spec.name }) {
@@ -102,6 +107,8 @@ struct TablesWriter: Sendable {
                 .execute(arguments: [table, rowKey])
             if let arguments = Self.projection(merged, layout: layout, sequence: sequence) {
                 try db.cachedStatement(sql: layout.upsert).execute(arguments: arguments)
+                try db.cachedStatement(sql: "DELETE FROM \(Self.schemaName)._dealersync_deleted WHERE table_name = ? AND _row_key = ?")
+                    .execute(arguments: [table, rowKey])
                 for mismatch in Self.mismatches(merged, layout: layout) {
                     try db.cachedStatement(sql: """
                         INSERT INTO \(Self.schemaName)._dealersync_mismatches (table_name, _row_key, column_name, dealer, storage_class, _feed_seq)
@@ -110,6 +117,13 @@ struct TablesWriter: Sendable {
                 }
             } else {
                 try db.cachedStatement(sql: layout.delete).execute(arguments: [rowKey])
+                let latest = Self.latestWrite(merged)
+                let keyJSON = String(decoding: try JSONEncoder.sorted.encode(merged.key.values.map(TypedValue.init)), as: UTF8.self)
+                try db.cachedStatement(sql: """
+                    INSERT INTO \(Self.schemaName)._dealersync_deleted (table_name, _row_key, key_json, deleted_by, deleted_at_ms, _feed_seq)
+                    VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET deleted_by = excluded.deleted_by,
+                        deleted_at_ms = excluded.deleted_at_ms, _feed_seq = excluded._feed_seq
+                    """).execute(arguments: [table, rowKey, keyJSON, latest.node.rawValue, Int64(latest.hlc.physicalMillis), sequence])
             }
         }
         try db.cachedStatement(sql: "UPDATE \(Self.schemaName)._dealersync_state SET feed_seq = ? WHERE id = 1").execute(arguments: [sequence])
@@ -174,6 +188,7 @@ struct TablesWriter: Sendable {
     func clear(_ db: Database) throws {
         for name in tables.keys.sorted() { try db.execute(sql: "DELETE FROM \(Self.schemaName).\(quotedName(name))") }
         try db.execute(sql: "DELETE FROM \(Self.schemaName)._dealersync_mismatches")
+        try db.execute(sql: "DELETE FROM \(Self.schemaName)._dealersync_deleted")
         try db.execute(sql: "UPDATE \(Self.schemaName)._dealersync_state SET feed_seq = 0 WHERE id = 1")
     }
 
