@@ -44,10 +44,16 @@ struct ClockJumpTests {
         let stamped = try await waitUntil(seconds: 60, every: 100) { try !TestDMS.outboxBatches(database).isEmpty }
         try #require(stamped, "the agent did not stamp the offline write:\n\(dealer.agent.log().suffix(2000))")
 
-        // The jump reached the agent: its log lines carry tomorrow's date.
-        let tomorrow = ISO8601DateFormatter.string(
-            from: Date().addingTimeInterval(86_400), timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withFullDate])
-        #expect(dealer.agent.log().contains(tomorrow), "the agent's clock did not jump; the test would prove nothing")
+        // The jump reached the agent: each failed cycle records the time of its error from the
+        // system clock, and that time is now a day ahead (without this the test would prove
+        // nothing). Waited for, not read once: a repeated failure may come a retry later.
+        let jumped = try await waitUntil(seconds: 60, every: 100) {
+            let errorAt = try await dealer.writer.queue.read { db in
+                try Int64.fetchOne(db, sql: "SELECT value FROM _dealersync_meta WHERE key = 'last_error_at'")
+            }
+            return (errorAt ?? 0) > Int64(Date().timeIntervalSince1970 * 1000) + 43_200_000
+        }
+        #expect(jumped, "the agent's clock did not jump; the test would prove nothing")
         let now = UInt64(Date().timeIntervalSince1970 * 1000)
         let stamps = try TestDMS.outboxBatches(database).flatMap(\.rows).map(\.latestHLC.physicalMillis)
         #expect(!stamps.isEmpty)
