@@ -50,18 +50,21 @@ public final class SyncCycle: Sendable {
         try reconcileCapture(&report)
         // A DMS file restored from a backup: the state file beside it says so before
         // anything is stamped (HQ says so on the first pull, below).
-        if try database.recovery() == nil, let evidence = try database.restoreEvidence() {
+        var recovering = try database.recovery() != nil
+        if !recovering, let evidence = try database.restoreEvidence() {
             try beginRecovery(evidence, hqAcknowledged: nil)
+            recovering = true
         }
         // A new store's PC clock may be a day off, and any PC's clock may have jumped while
         // the agent was stopped: a process pulls first (which measures the offset to HQ
         // before it applies anything) so that its first stamps are already corrected. While
         // HQ cannot be reached, changes wait in the log, unstamped.
-        let measuredBefore = try database.hasMeasuredClockOffset()
-        if try database.recovery() == nil, !offsetMeasured.value || !measuredBefore {
+        if !recovering, try !offsetMeasured.value || !database.hasMeasuredClockOffset() {
             try await pull(&report)
+            // HQ's acknowledged sequence may have shown a restore.
+            recovering = try database.recovery() != nil
         }
-        if try database.recovery() != nil {
+        if recovering {
             try await recover(&report)
             if try database.recovery() != nil {
                 report.moreWaiting = true
@@ -123,8 +126,8 @@ public final class SyncCycle: Sendable {
             lastLog = ContinuousClock.now
             logger.info("reconciling capture", metadata: ["table": "\(step.table)", "step": "\(step.step)", "done": "\(step.done)", "total": "\(step.total)"])
         }
-        for (table, summary) in reconciled.finished {
-            logger.warning("capture repaired", metadata: ["table": "\(table)", "summary": "\(summary)"])
+        for table in reconciled.finished {
+            logger.warning("capture repaired", metadata: ["table": "\(table.table)", "summary": "\(table.summary)"])
         }
         if reconciled.moreWaiting { report.moreWaiting = true }
     }

@@ -4,26 +4,22 @@ import SyncCore
 
 /// What one `reconcileCapture` call did.
 public struct ReconcileReport: Hashable, Sendable {
+    /// A table whose reconcile finished, with its summary line.
+    public struct Finished: Hashable, Sendable {
+        public var table: String
+        public var summary: String
+    }
+
     /// Rows compared (DMS rows, then clock records of rows gone from the DMS).
     public var compared = 0
     /// Changes found and queued: rows added, changed or deleted while capture was off.
     public var found = 0
-    /// Tables whose reconcile finished in this call, each with its summary line.
-    public var finished: [(table: String, summary: String)] = []
+    /// Tables whose reconcile finished in this call.
+    public var finished: [Finished] = []
     /// True when a table still awaits reconciling (the time budget ran out).
     public var moreWaiting = false
 
     public init() {}
-
-    public static func == (lhs: Self, rhs: Self) -> Bool {
-        lhs.compared == rhs.compared && lhs.found == rhs.found && lhs.moreWaiting == rhs.moreWaiting
-            && lhs.finished.map { "\($0.table)\u{0}\($0.summary)" } == rhs.finished.map { "\($0.table)\u{0}\($0.summary)" }
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(compared)
-        hasher.combine(found)
-    }
 }
 
 extension DealerDatabase {
@@ -75,7 +71,7 @@ extension DealerDatabase {
             report.compared += step.compared
             report.found += step.found
             if let summary = step.finishedSummary {
-                report.finished.append((table, summary))
+                report.finished.append(.init(table: table, summary: summary))
                 return
             }
             progress(CaptureProgress(step: step.pass == 1 ? "reconcile: rows" : "reconcile: rows gone", table: table, done: step.done, total: step.total))
