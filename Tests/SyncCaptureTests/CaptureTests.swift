@@ -140,15 +140,25 @@ struct CaptureTests {
         #expect(batch[0].key == RowKey([.integer(1)]))
     }
 
-    @Test("a column added to a synced table is noticed, the triggers rebuilt, and the column syncs")
+    @Test("a column added to a synced table is noticed, the triggers rebuilt, and the column syncs, with what a data migration wrote before the rebuild and its DEFAULT")
     func addedColumn() throws {
         let (dms, database) = try Fixtures.installed()
         try dms.execute("INSERT INTO customers (id, name) VALUES ('c1', 'a')")
+        try dms.execute("INSERT INTO customers (id, name) VALUES ('c2', 'b')")
         _ = try Fixtures.stamp(database)
+        // A Django/Rails migration: add the column, fill it in the same migration, before
+        // the agent's next cycle rebuilds the triggers.
         try dms.execute("ALTER TABLE customers ADD COLUMN wechat TEXT")
         try dms.execute("UPDATE customers SET wechat = 'wx-1' WHERE id = 'c1'")
         #expect(try database.pendingChangeCount() == 0, "the old triggers do not see the new column")
         #expect(try database.refreshCapture().isEmpty)
+        let migrated = try Fixtures.stamp(database)
+        #expect(migrated.map(\.key) == [RowKey([.text("c1")])], "only the row the migration filled is sent; c2's NULL is what HQ has")
+        #expect(values(migrated[0])["wechat"] == .text("wx-1"))
+        try dms.execute("ALTER TABLE customers ADD COLUMN tier TEXT NOT NULL DEFAULT 'standard'")
+        #expect(try database.refreshCapture().isEmpty)
+        let defaults = try Fixtures.stamp(database)
+        #expect(defaults.count == 2 && defaults.allSatisfy { values($0)["tier"] == .text("standard") }, "a DEFAULT fills every row")
         try dms.execute("UPDATE customers SET wechat = 'wx-2' WHERE id = 'c1'")
         let update = try #require(try Fixtures.stamp(database).first)
         #expect(values(update)["wechat"] == .text("wx-2"))

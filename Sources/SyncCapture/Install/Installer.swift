@@ -127,6 +127,7 @@ extension DealerDatabase {
         let shape = try validatedShape(db, table)
         var registration: TableRegistration
         var isNew = false
+        var added: [String] = []
         if var existing = try TableRegistration.named(db, table.name) {
             guard existing.primaryKey == shape.primaryKey else {
                 throw CaptureError(
@@ -134,7 +135,8 @@ extension DealerDatabase {
                     hint: "run `dealersync init --remove` and `dealersync init` again, then `dealersync resync`")
             }
             // New columns get new bits at the end; dropped ones keep theirs, unused.
-            existing.bitColumns += shape.valueColumns.filter { !existing.bitColumns.contains($0) }
+            added = shape.valueColumns.filter { !existing.bitColumns.contains($0) }
+            existing.bitColumns += added
             existing.signature = shape.signature
             existing.problem = nil
             registration = existing
@@ -155,6 +157,7 @@ extension DealerDatabase {
         // Only tables the dealer pushes are captured; `down` tables are only applied to.
         if table.direction.dealerPushes {
             for statement in builder.createTriggers { try db.execute(sql: statement) }
+            try logValuesOfAddedColumns(db, added, registration: registration, builder: builder)
         } else {
             registration.snapshotDone = true
         }
@@ -166,6 +169,27 @@ extension DealerDatabase {
                 sql: "UPDATE _dealersync_tables SET capture_state = 'ok', capture_reason = '', root_page = ? WHERE id = ?",
                 arguments: [try CaptureCheck.rootPage(db, table.name), registration.id])
         }
+    }
+
+    /// Queues the values a DMS upgrade put in columns it added (`ALTER TABLE … ADD COLUMN …
+    /// DEFAULT`, then a data migration's UPDATE) before the triggers knew the columns: the old
+    /// update trigger did not look at them, and row digests leave out columns added later.
+    /// Only non-NULL values: a column HQ and the other stores do not have yet reads NULL there.
+    private static func logValuesOfAddedColumns(_ db: Database, _ added: [String], registration: TableRegistration, builder: TriggerBuilder) throws {
+        guard !added.isEmpty, registration.snapshotDone else { return }
+        let bits = added.compactMap { column in registration.bitColumns.firstIndex(of: column).map { (column, $0) } }
+        let masks = builder.maskColumns.indices.map { word in
+            let terms = bits.filter { $0.1 / TriggerBuilder.bitsPerWord == word }
+                .map { "(CASE WHEN \(quoted($0.0)) IS NOT NULL THEN \(Int64(1) << Int64($0.1 % TriggerBuilder.bitsPerWord)) ELSE 0 END)" }
+            return terms.isEmpty ? "0" : terms.joined(separator: " | ")
+        }
+        let keys = builder.keyColumns.joined(separator: ", ")
+        try db.execute(sql: """
+            INSERT INTO \(builder.logTable) (\(keys), \(builder.maskColumns.joined(separator: ", ")))
+            SELECT \(registration.primaryKey.map(quoted).joined(separator: ", ")), \(masks.joined(separator: ", ")) FROM \(quoted(registration.name))
+            WHERE \(added.map { "\(quoted($0)) IS NOT NULL" }.joined(separator: " OR "))
+            ON CONFLICT (\(keys)) DO UPDATE SET \(builder.maskColumns.map { "\($0) = \($0) | excluded.\($0)" }.joined(separator: ", "))
+            """)
     }
 
     /// Copies the keys of existing rows into the change log, chunk by chunk, each chunk its
