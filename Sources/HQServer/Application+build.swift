@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import SyncCore
 import SystemdNotify
 
@@ -12,7 +13,8 @@ import SystemdNotify
 public func buildApplication(
     _ config: HQConfig, drain: HQDrain? = nil, systemd: SystemdNotifier = .disabled, logger: Logger? = nil
 ) async throws -> some ApplicationProtocol {
-    let store = try SQLiteSyncStore(path: config.storePath, tables: config.tablesPath.map { ($0, config.schema) })
+    let store = try SQLiteSyncStore(
+        path: config.storePath, tables: config.tablesPath.map { ($0, config.schema) }, maxTableColumns: config.limits.maxTableColumns)
     return buildApplication(config, store: store, drain: drain, systemd: systemd, logger: logger)
 }
 
@@ -38,21 +40,29 @@ public func buildApplication<Store: SyncStore>(
     ).addRoutes(to: router)
     PullController(store: store, schema: config.schema, limits: config.limits, notifier: notifier, metrics: metrics, logger: logger)
         .addRoutes(to: router)
-    FeedController(store: store, schema: config.schema, limits: config.limits, metrics: metrics).addRoutes(to: router)
+    FeedController(store: store, schema: config.schema, limits: config.limits, metrics: metrics, feedDays: config.retention.feedDays)
+        .addRoutes(to: router)
     HQWriteController(store: store, schema: config.schema, limits: config.limits, notifier: notifier, logger: logger)
         .addRoutes(to: router)
     ShareController(store: store, schema: config.schema, limits: limits, notifier: notifier).addRoutes(to: router)
     StatusController(store: store, schema: config.schema, metrics: metrics).addRoutes(to: router)
+    let filler = TablesFiller(logger: logger) { try await store.fillTables(chunk: 2_000) }
+    ShapeController(store: store, schema: config.schema, limits: limits, filler: filler, logger: logger).addRoutes(to: router)
     // Idle connections close (a long poll is not idle), and past max_connections a new
     // connection is answered 503 and closed, so idle sockets cannot use up HQ's descriptors.
     let connections = ConnectionLimit(maxConnections: limits.maxConnections)
+    var services: [any Service] = [HQWatchdog(notifier: systemd, check: { _ = try await store.latestSequence() }, logger: logger), filler]
+    // Retention compacts the SQLite store's feed (docs/HQ.md, "Retention"); off with feed_days 0.
+    if let sqlite = store as? SQLiteSyncStore, config.retention.feedDays > 0 {
+        services.append(RetentionService(store: sqlite, schema: config.schema, retention: config.retention, logger: logger))
+    }
     return Application(
         router: router,
         server: .http1(configuration: .init(
             additionalChannelHandlers: [ConnectionLimitHandler(limit: connections)],
             idleTimeout: .seconds(Int64(limits.idleTimeoutSeconds)))),
         configuration: ApplicationConfiguration(address: .hostname(config.host, port: config.port), serverName: "dealersync-hq"),
-        services: [HQWatchdog(notifier: systemd, check: { _ = try await store.latestSequence() }, logger: logger)],
+        services: services,
         onServerRunning: { channel in
             systemd.ready()
             systemd.status("serving on \(channel.localAddress.map { "\($0)" } ?? "\(config.host):\(config.port)")")

@@ -7,8 +7,8 @@ import SyncCore
 /// Keys (YAML file, or environment variables prefixed `DEALERSYNC_`, e.g. `DEALERSYNC_HTTP_PORT`):
 /// - `http.host` (string, default `127.0.0.1`), `http.port` (int, default 8443; 0 picks a free port)
 /// - `store.path` (string, required): the SQLite file of the HQ store
-/// - `store.tables_path` (string, optional): the SQLite file of HQ's SQL tables (tables whose
-///   columns the schema declares; docs/HQ-TABLES.md), attached to the store; off when unset
+/// - `store.tables_path` (string, default: the store's path with `.tables.sqlite` for `.sqlite`):
+///   the SQLite file of HQ's SQL tables (docs/HQ-TABLES.md), attached to the store; `off` keeps none
 /// - `schema_file` (string, required): the sync schema YAML (see docs/SYNC-SCHEMA.md)
 /// - `limits.max_body_bytes` (int, default 8 MiB): largest compressed push body
 /// - `limits.max_decompressed_bytes` (int, default 64 MiB): largest decompressed push body
@@ -32,6 +32,11 @@ import SyncCore
 /// - `limits.idle_timeout_seconds` (int, default 30): a connection silent this long, between
 ///   requests or in the middle of a body, is closed (a long poll is not silence)
 /// - `limits.max_connections` (int, default 4,096): open connections; more are answered 503 and closed
+/// - `limits.max_table_columns` (int, default 500): most columns a learned SQL table gets from
+///   the stores' shape reports (declared columns are not bound by it)
+/// - `retention.feed_days` (int, default 30; 0 keeps the whole feed): days of full change history
+///   the feed keeps; older, only each row's current version (docs/HQ.md, "Retention")
+/// - `retention.interval_seconds` (int, default 3,600): time between retention passes
 public struct HQConfig: Sendable {
     public var host: String
     public var port: Int
@@ -40,9 +45,11 @@ public struct HQConfig: Sendable {
     public var tablesPath: String?
     public var schema: SyncSchema
     public var limits: HQLimits
+    public var retention: HQRetention
 
     public init(
-        host: String = "127.0.0.1", port: Int = 8443, storePath: String, tablesPath: String? = nil, schema: SyncSchema, limits: HQLimits = HQLimits()
+        host: String = "127.0.0.1", port: Int = 8443, storePath: String, tablesPath: String? = nil, schema: SyncSchema, limits: HQLimits = HQLimits(),
+        retention: HQRetention = HQRetention()
     ) {
         self.host = host
         self.port = port
@@ -50,6 +57,7 @@ public struct HQConfig: Sendable {
         self.tablesPath = tablesPath
         self.schema = schema
         self.limits = limits
+        self.retention = retention
     }
 
     /// Reads the keys above; the schema file is read and checked here, so a bad schema stops
@@ -83,7 +91,12 @@ public struct HQConfig: Sendable {
         host = text("http.host") ?? "127.0.0.1"
         port = reader.int(forKey: "http.port", default: 8443)
         storePath = resolve(try required("store.path"))
-        tablesPath = text("store.tables_path").map(resolve)
+        // HQ's SQL tables are kept by default, beside the store; `off` turns them off.
+        switch text("store.tables_path") {
+        case "off"?, "false"?: tablesPath = nil
+        case let path?: tablesPath = resolve(path)
+        case nil: tablesPath = Self.defaultTablesPath(storePath: storePath)
+        }
         let schemaPath = resolve(try required("schema_file"))
         let yaml: String
         do {
@@ -108,7 +121,22 @@ public struct HQConfig: Sendable {
             maxPushesPerDealer: try limit("max_pushes_per_dealer", defaults.maxPushesPerDealer),
             minBodyBytesPerSecond: try limit("min_body_bytes_per_second", defaults.minBodyBytesPerSecond),
             idleTimeoutSeconds: try limit("idle_timeout_seconds", defaults.idleTimeoutSeconds),
-            maxConnections: try limit("max_connections", defaults.maxConnections))
+            maxConnections: try limit("max_connections", defaults.maxConnections),
+            maxTableColumns: try limit("max_table_columns", defaults.maxTableColumns))
+        let retentionDefaults = HQRetention()
+        let feedDays = reader.int(forKey: "retention.feed_days", default: retentionDefaults.feedDays)
+        guard (0...HQRetention.maxFeedDays).contains(feedDays) else {
+            throw HQConfigError(
+                message: "the setting retention.feed_days is \(feedDays); it must be from 0 (keep the whole feed) to \(HQRetention.maxFeedDays)",
+                hint: "set retention.feed_days to how many days HQ systems may fall behind the feed, or remove it for the default \(retentionDefaults.feedDays)")
+        }
+        let intervalSeconds = reader.int(forKey: "retention.interval_seconds", default: retentionDefaults.intervalSeconds)
+        guard intervalSeconds > 0 else {
+            throw HQConfigError(
+                message: "the setting retention.interval_seconds is \(intervalSeconds); it must be positive",
+                hint: "set retention.interval_seconds to a positive number or remove it for the default \(retentionDefaults.intervalSeconds)")
+        }
+        retention = HQRetention(feedDays: feedDays, intervalSeconds: intervalSeconds)
         // An agent decompresses at most 256 MiB of one pulled page; a page is at most
         // max_page_bytes plus one row.
         for (key, value, cap) in [("max_row_bytes", limits.maxRowBytes, 64 << 20), ("max_page_bytes", limits.maxPageBytes, 128 << 20)] where value > cap {
@@ -116,6 +144,13 @@ public struct HQConfig: Sendable {
                 message: "the setting limits.\(key) is \(value); it can be at most \(cap)",
                 hint: "agents refuse pulled pages over 256 MiB; lower limits.\(key)")
         }
+    }
+}
+
+extension HQConfig {
+    /// `/var/lib/dealersync/hq.sqlite` → `/var/lib/dealersync/hq.tables.sqlite`.
+    public static func defaultTablesPath(storePath: String) -> String {
+        (storePath.hasSuffix(".sqlite") ? String(storePath.dropLast(".sqlite".count)) : storePath) + ".tables.sqlite"
     }
 }
 
@@ -138,14 +173,17 @@ public struct HQLimits: Sendable, Hashable {
     public var minBodyBytesPerSecond: Int
     public var idleTimeoutSeconds: Int
     public var maxConnections: Int
+    /// Most columns a learned SQL table gets from the stores' shape reports.
+    public var maxTableColumns: Int
 
     public init(
         maxBodyBytes: Int = 8 << 20, maxDecompressedBytes: Int = 64 << 20, maxRows: Int = 50_000,
         maxConcurrentIngests: Int = 4, maxIngestQueueMillis: Int = 2_000, maxPageRows: Int = 5_000, maxWaitSeconds: Int = 30,
         maxClockAheadMillis: Int = 300_000, maxWritesPerBatch: Int = 1_000_000, maxRowBytes: Int = 4 << 20,
         maxPageBytes: Int = 16 << 20, maxConcurrentUploads: Int = 32, maxPushesPerDealer: Int = 2, minBodyBytesPerSecond: Int = 1_024,
-        idleTimeoutSeconds: Int = 30, maxConnections: Int = 4_096
+        idleTimeoutSeconds: Int = 30, maxConnections: Int = 4_096, maxTableColumns: Int = 500
     ) {
+        self.maxTableColumns = maxTableColumns
         self.maxClockAheadMillis = maxClockAheadMillis
         self.maxBodyBytes = maxBodyBytes
         self.maxDecompressedBytes = maxDecompressedBytes
@@ -166,6 +204,23 @@ public struct HQLimits: Sendable, Hashable {
 
     /// One pull or feed page.
     var page: PageLimit { PageLimit(rows: maxPageRows, bytes: maxPageBytes) }
+}
+
+/// How long the feed keeps every change (docs/HQ.md, "Retention").
+public struct HQRetention: Sendable, Hashable {
+    /// Days of full change history; older, the feed keeps only each row's current version
+    /// and deleted rows go once every store has them. 0: keep everything.
+    public var feedDays: Int
+    /// Seconds between retention passes.
+    public var intervalSeconds: Int
+
+    /// 100 years; longer is `feed_days: 0`.
+    static let maxFeedDays = 36_500
+
+    public init(feedDays: Int = 30, intervalSeconds: Int = 3_600) {
+        self.feedDays = feedDays
+        self.intervalSeconds = intervalSeconds
+    }
 }
 
 /// A configuration problem, naming the key.

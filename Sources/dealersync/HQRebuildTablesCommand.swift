@@ -26,9 +26,9 @@ struct HQRebuildTablesCommand: AsyncParsableCommand {
         try await reportingErrors {
             let config = try await options.loadConfig()
             guard let tablesPath = config.tablesPath else {
-                throw CommandError("HQ keeps no SQL tables: store.tables_path is not set", hint: "set store.tables_path in hq.yaml (docs/HQ-TABLES.md)")
+                throw CommandError("HQ keeps no SQL tables: store.tables_path is off", hint: "remove `tables_path: off` from hq.yaml, or set it to a file (docs/HQ-TABLES.md)")
             }
-            let store = try SQLiteSyncStore(path: config.storePath, tables: (tablesPath, config.schema))
+            let store = try SQLiteSyncStore(path: config.storePath, tables: (tablesPath, config.schema), maxTableColumns: config.limits.maxTableColumns)
             if !check {
                 let progress = ProgressLine()
                 let applied = try store.rebuildTables { done, total in progress.show("rebuilding \(tablesPath): \(done)/\(total) rows") }

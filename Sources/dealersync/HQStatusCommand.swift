@@ -15,8 +15,14 @@ struct HQStatusCommand: AsyncParsableCommand {
         try await reportingErrors {
             let config = options.config == nil ? nil : try await options.loadConfig()
             let schema = config?.schema
-            let store = try SQLiteSyncStore(
-                path: try await options.storePath(), tables: config.flatMap { config in config.tablesPath.map { ($0, config.schema) } })
+            let storePath = try await options.storePath()
+            // With --store, the tables are the ones beside that store. Status shows them when
+            // they exist and never creates them.
+            let tablesPath = options.store == nil ? config?.tablesPath : HQConfig.defaultTablesPath(storePath: storePath)
+            let tables = config.flatMap { config in
+                tablesPath.flatMap { FileManager.default.fileExists(atPath: $0) ? ($0, config.schema) : nil }
+            }
+            let store = try SQLiteSyncStore(path: storePath, tables: tables)
             let status = FleetStatus(
                 feedSequence: try await store.latestSequence(),
                 dealers: try await store.status(schema: schema ?? .init(version: 1, tables: [])),
@@ -65,7 +71,8 @@ struct HQStatusCommand: AsyncParsableCommand {
         if status.dealers.isEmpty { lines.append("(no dealers yet; add one with `dealersync hq add-dealer ID`)") }
         if !backlogKnown { lines.append("(backlog needs the sync schema: pass --config hq.yaml)") }
         if let tables = status.tables {
-            lines.append("SQL tables: \(tables.path), up to feed sequence \(tables.feedSequence); " + tables.rows.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value) rows" }.joined(separator: ", "))
+            lines.append("SQL tables: \(tables.path), up to feed sequence \(tables.feedSequence); " + tables.rows.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value) rows" }.joined(separator: ", ")
+                + (tables.filling.isEmpty ? "" : "; filling \(tables.filling.joined(separator: ", "))"))
         }
         return lines.joined(separator: "\n")
     }

@@ -21,11 +21,15 @@ struct SyncNetwork {
     var stores: [String: TestDMS] = [:]
     var databases: [String: DealerDatabase] = [:]
 
-    init(dealers: [String]) async throws {
+    /// `tables`: HQ keeps its SQL tables in `hq.tables.sqlite` (docs/HQ-TABLES.md).
+    init(dealers: [String], tables: Bool = false) async throws {
         // HummingbirdTesting's live client does not reconnect: a connection the idle timeout
         // closed while the agents settled (slow on a busy machine) failed the next request.
-        config = HQConfig(port: 0, storePath: directory.file("hq.sqlite"), schema: schema, limits: HQLimits(idleTimeoutSeconds: 600))
-        store = try SQLiteSyncStore(path: config.storePath)
+        config = HQConfig(
+            port: 0, storePath: directory.file("hq.sqlite"), tablesPath: tables ? directory.file("hq.tables.sqlite") : nil, schema: schema,
+            limits: HQLimits(idleTimeoutSeconds: 600))
+        let schema = schema
+        store = try SQLiteSyncStore(path: config.storePath, tables: config.tablesPath.map { ($0, schema) })
         for id in dealers + ["crm"] {
             let token = Tokens.generate()
             try await store.addPrincipal(NewPrincipal(

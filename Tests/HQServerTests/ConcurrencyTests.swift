@@ -129,7 +129,7 @@ final class BlockingStore: SyncStore {
     func changes(for dealer: NodeID, schema: SyncSchema, after: UInt64, limit: PageLimit) async throws -> ChangePage {
         try await inner.changes(for: dealer, schema: schema, after: after, limit: limit)
     }
-    func feed(after: UInt64, limit: PageLimit) async throws -> [FeedEntry] { try await inner.feed(after: after, limit: limit) }
+    func feedPage(after: UInt64, limit: PageLimit) async throws -> FeedRead { try await inner.feedPage(after: after, limit: limit) }
     func latestSequence() async throws -> UInt64 { try await inner.latestSequence() }
     func recordPull(dealer: NodeID, cursor: UInt64, atMillis: Int64, clockSkewMillis: Int64?, capture: CaptureReport?) async throws {
         try await inner.recordPull(dealer: dealer, cursor: cursor, atMillis: atMillis, clockSkewMillis: clockSkewMillis, capture: capture)
@@ -137,5 +137,9 @@ final class BlockingStore: SyncStore {
     func acknowledgedSequence(dealer: NodeID) async throws -> UInt64 { try await inner.acknowledgedSequence(dealer: dealer) }
     func resendAll(to dealer: NodeID) async throws -> Int { try await inner.resendAll(to: dealer) }
     func tablesStatus() async throws -> TablesStatus? { try await inner.tablesStatus() }
+    func recordShape(dealer: NodeID, report: ShapeReport, schema: SyncSchema, atMillis: Int64) async throws -> ShapeOutcome {
+        try await inner.recordShape(dealer: dealer, report: report, schema: schema, atMillis: atMillis)
+    }
+    func fillTables(chunk: Int) async throws -> Int { try await inner.fillTables(chunk: chunk) }
     func status(schema: SyncSchema) async throws -> [DealerStatus] { try await inner.status(schema: schema) }
 }

@@ -82,7 +82,7 @@ struct SyncSchemaTests {
             // Declared columns for HQ's SQL tables (docs/HQ-TABLES.md).
             ("version: 1\ntables:\n  - name: a\n    direction: up\n    key: [id]\n", "tables[0].key is given without columns"),
             ("version: 1\ntables:\n  - name: a\n    direction: up\n    columns:\n      - id: TEXT\n", "tables[0].key is missing"),
-            ("version: 1\ntables:\n  - name: a\n    direction: up\n    key: [x]\n    columns:\n      - id: TEXT\n", "names 'x', which is not among the declared columns"),
+            ("version: 1\ntables:\n  - name: a\n    direction: up\n    key: [x]\n    columns:\n      - id: TEXT\n", "names 'x', which is not among the columns"),
             ("version: 1\ntables:\n  - name: a\n    direction: up\n    key: [id]\n    columns:\n      - id: TEXT\n      - ID: TEXT\n", "repeats column 'ID'"),
             ("version: 1\ntables:\n  - name: a\n    direction: up\n    key: [id]\n    columns:\n      - id: TEXT); DROP TABLE rows; --\n", "is not a plain SQL type"),
             ("version: 1\ntables:\n  - name: a\n    direction: up\n    key: [id]\n    columns:\n      - id: TEXT\n        x: TEXT\n", "write one column a line"),

@@ -4,11 +4,15 @@ import SyncCore
 
 /// `GET /v1/feed?after=CURSOR&limit=N`: every merged change in commit order, as JSON with
 /// typed values, for HQ systems holding a reader (or writer) token. gzip when asked for.
+/// Below the retention horizon the feed holds only current versions (`FeedCursor`): a cursor
+/// there is answered 410 Gone.
 public struct FeedController<Store: SyncStore>: Sendable {
     let store: Store
     let schema: SyncSchema
     let limits: HQLimits
     let metrics: HQMetrics
+    /// `retention.feed_days`, for the 410 message.
+    let feedDays: Int
 
     func addRoutes(to router: Router<BasicRequestContext>) {
         router.get("/v1/feed") { request, _ in try await feed(request) }
@@ -17,19 +21,38 @@ public struct FeedController<Store: SyncStore>: Sendable {
     func feed(_ request: Request) async throws -> Response {
         _ = try await Authenticator(store: store).reader(request)
         let query = request.uri.queryParameters
-        let after = try Cursor.decode(query["after"])
+        let cursor = try FeedCursor.decode(query["after"])
         let limit = try Query.int(query["limit"], name: "limit", default: min(1000, limits.maxPageRows), range: 1...limits.maxPageRows)
-        let entries = try await store.feed(after: after, limit: PageLimit(rows: limit, bytes: limits.maxPageBytes))
-        let next = entries.last?.sequence ?? after
-        let page = FeedPage(changes: entries.map { FeedChange($0, policy: schema.table(named: $0.version.table)?.policy ?? .lastWriterWins) }, nextCursor: Cursor.encode(next))
+        let read = try await store.feedPage(after: cursor.after, limit: PageLimit(rows: limit, bytes: limits.maxPageBytes))
+        // The horizon comes from the page's own read: a compaction cannot slip in between.
+        if cursor.isBehind(horizon: read.horizon) { throw gone(cursor, horizon: read.horizon) }
+        let next = FeedCursor.next(after: read.entries.last?.sequence ?? cursor.after, horizon: read.horizon).encoded
+        let page = FeedPage(changes: read.entries.map { FeedChange($0, policy: schema.table(named: $0.version.table)?.policy ?? .lastWriterWins) }, nextCursor: next)
         var body = Array(try JSONEncoder.sorted.encode(page))
-        var headers: HTTPFields = [.contentType: "application/json", .dealersyncCursor: Cursor.encode(next)]
+        var headers: HTTPFields = [.contentType: "application/json", .dealersyncCursor: next]
         if Self.acceptsGzip(request) {
             body = Gzip.compress(body)
             headers[.contentEncoding] = "gzip"
         }
         metrics.bytesOut.increment(by: body.count)
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// 410: the reader may have missed changes that compaction removed (docs/HQ.md, "Retention").
+    func gone(_ cursor: FeedCursor, horizon: UInt64) -> HQError {
+        let compacted = feedDays > 0 ? "entries older than \(feedDays) days were compacted" : "older entries were compacted"
+        let tables = "read HQ's tables (store.tables_path): take feed_seq from _dealersync_state in the same read, then follow /v1/feed?after=c1.<feed_seq>"
+        let headers: HTTPFields = [.dealersyncFeedHorizon: Cursor.encode(horizon)]
+        switch cursor {
+        case .changes(let after):
+            return HQError(
+                .gone, "the feed no longer holds changes between sequence \(after) and \(horizon): \(compacted)",
+                hint: "\(tables); or start again from after=c1.0, which still gives every row's current version", headers: headers)
+        case .snapshot(_, let walked):
+            return HQError(
+                .gone, "the feed was compacted while this reader walked it from c1.0 (horizon \(walked) then, \(horizon) now): \(compacted)",
+                hint: "start again from after=c1.0 and read on to the end without long pauses; or \(tables)", headers: headers)
+        }
     }
 
     static func acceptsGzip(_ request: Request) -> Bool {

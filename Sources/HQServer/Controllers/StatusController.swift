@@ -46,14 +46,16 @@ public struct FleetStatus: Codable, Sendable {
 }
 
 /// Where HQ's SQL tables are, up to which feed sequence they show the merged rows, and
-/// how many rows each holds.
+/// how many rows each holds, and which are still being filled (new, or a column added that
+/// rows already carried).
 public struct TablesStatus: Codable, Sendable, Hashable {
     public var path: String
     public var feedSequence: UInt64
     public var rows: [String: Int]
+    public var filling: [String]
 
     enum CodingKeys: String, CodingKey {
-        case path, rows
+        case path, rows, filling
         case feedSequence = "feed_sequence"
     }
 }

@@ -99,6 +99,49 @@ enum SQLiteMigrations {
                     ALTER TABLE principals ADD COLUMN capture_gap_ms INTEGER;
                     """)
         }
+        migrator.registerMigration("v3: retention horizon") { db in
+            // Retention (SQLiteSyncStore+Retention.swift): at and below `feed_horizon` the feed
+            // holds only each row's current version. `tombstones_checked`: rows up to this feed
+            // sequence were looked at for deletes; `tombstones_waiting`: the deleted rows found
+            // there that a holder has not pulled yet.
+            try db.execute(
+                sql: """
+                    CREATE TABLE store_state (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        feed_horizon INTEGER NOT NULL DEFAULT 0,
+                        last_compaction_ms INTEGER,
+                        tombstones_checked INTEGER NOT NULL DEFAULT 0
+                    );
+                    INSERT INTO store_state (id) VALUES (1);
+                    CREATE TABLE tombstones_waiting (feed_seq INTEGER PRIMARY KEY);
+                    -- A row whose current version sits at or below the horizon gets a newer one: the
+                    -- old entry is no longer current, so it leaves the feed now (the compaction walks
+                    -- only past the horizon and would never see it again).
+                    CREATE TRIGGER rows_superseded_below_horizon AFTER UPDATE OF feed_seq ON rows
+                    WHEN OLD.feed_seq <> NEW.feed_seq AND OLD.feed_seq <= (SELECT feed_horizon FROM store_state WHERE id = 1)
+                    BEGIN
+                        DELETE FROM feed WHERE seq = OLD.feed_seq;
+                        DELETE FROM tombstones_waiting WHERE feed_seq = OLD.feed_seq;
+                    END;
+                    """)
+        }
+        migrator.registerMigration("v4: table shapes the stores report") { db in
+            // Each store's latest report per table (docs/HQ-TABLES.md); `first_ms` keeps the
+            // order reports first arrived in, which decides a learned table's column order.
+            try db.execute(
+                sql: """
+                    CREATE TABLE table_shapes (
+                        dealer TEXT NOT NULL,
+                        table_name TEXT NOT NULL,
+                        key_json TEXT NOT NULL,
+                        columns_json TEXT NOT NULL,
+                        sha256 TEXT NOT NULL,
+                        first_ms INTEGER NOT NULL,
+                        reported_ms INTEGER NOT NULL,
+                        PRIMARY KEY (dealer, table_name)
+                    );
+                    """)
+        }
         return migrator
     }
 }

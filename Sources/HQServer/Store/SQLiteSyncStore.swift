@@ -16,13 +16,14 @@ import SyncCore
 public final class SQLiteSyncStore: SyncStore {
     let pool: DatabasePool
     /// HQ's SQL tables, kept with every merge; nil when not configured.
-    let tables: TablesWriter?
+    let tables: HQTables?
     let tablesPath: String?
 
     /// Opens (creating if needed) the store at `path` and brings its schema up to date.
     /// With `tables` (a file path and the sync schema), HQ's SQL tables live in that file,
     /// attached as `hq_tables` to every connection (docs/HQ-TABLES.md).
-    public init(path: String, tables: (path: String, schema: SyncSchema)? = nil) throws {
+    /// `maxTableColumns`: most columns a learned table gets (`limits.max_table_columns`).
+    public init(path: String, tables: (path: String, schema: SyncSchema)? = nil, maxTableColumns: Int = 500) throws {
         try StoreFile.prepare(path: path)
         if let tables { try StoreFile.prepare(path: tables.path) }
         var configuration = Configuration()
@@ -32,9 +33,9 @@ public final class SQLiteSyncStore: SyncStore {
             // the commit must survive a power cut too (NORMAL in WAL mode may lose the last ones).
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
-            if let tables { try db.execute(sql: "ATTACH DATABASE ? AS \(TablesWriter.schemaName)", arguments: [tables.path]) }
+            if let tables { try db.execute(sql: "ATTACH DATABASE ? AS \(HQTables.schemaName)", arguments: [tables.path]) }
         }
-        self.tables = tables.map { TablesWriter(schema: $0.schema) }
+        self.tables = tables.map { HQTables(schema: $0.schema, maxColumns: maxTableColumns) }
         tablesPath = tables?.path
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
@@ -43,13 +44,13 @@ public final class SQLiteSyncStore: SyncStore {
                 try db.execute(sql: "PRAGMA synchronous = FULL")
                 if tables != nil {
                     // WAL, so a BI tool reading the tables never blocks ingest.
-                    try db.execute(sql: "PRAGMA \(TablesWriter.schemaName).journal_mode = WAL")
-                    try db.execute(sql: "PRAGMA \(TablesWriter.schemaName).synchronous = FULL")
+                    try db.execute(sql: "PRAGMA \(HQTables.schemaName).journal_mode = WAL")
+                    try db.execute(sql: "PRAGMA \(HQTables.schemaName).synchronous = FULL")
                 }
             }
             try SQLiteMigrations.migrator.migrate(pool)
             if let writer = self.tables {
-                try pool.write { db in try writer.ensureTables(db) }
+                try pool.write { db in try writer.ensure(db) }
                 _ = try catchUpTables()
             }
         } catch let error as DatabaseError {
@@ -73,7 +74,7 @@ public final class SQLiteSyncStore: SyncStore {
                 let (count, _) = try tables.reapply(db, after: try tables.appliedSequence(db), limit: chunk)
                 if count < chunk {
                     try db.execute(
-                        sql: "UPDATE \(TablesWriter.schemaName)._dealersync_state SET feed_seq = max(feed_seq, ?) WHERE id = 1",
+                        sql: "UPDATE \(HQTables.schemaName)._dealersync_state SET feed_seq = max(feed_seq, ?) WHERE id = 1",
                         arguments: [Int64(bitPattern: try Self.latestSequence(db))])
                 }
                 return count
@@ -89,12 +90,27 @@ public final class SQLiteSyncStore: SyncStore {
     /// reads the rows' current versions). `progress` gets (rows applied, rows in total).
     public func rebuildTables(chunk: Int = 2_000, progress: (Int, Int) -> Void = { _, _ in }) throws -> Int {
         guard let tables else { return 0 }
-        let total = try pool.read { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM rows WHERE table_name IN (\(tables.tables.keys.map { _ in "?" }.joined(separator: ", ")))",
-                             arguments: StatementArguments(Array(tables.tables.keys))) ?? 0
+        let total = try pool.write { db in
+            try tables.clear(db)
+            let names = try tables.layouts(db).keys.sorted()
+            return try Int.fetchOne(db, sql: "SELECT count(*) FROM rows WHERE table_name IN (\(names.map { _ in "?" }.joined(separator: ", ")))",
+                                    arguments: StatementArguments(names)) ?? 0
         }
-        try pool.write { db in try tables.clear(db) }
         return try catchUpTables(chunk: chunk) { progress($0, total) }
+    }
+
+    /// Fills the tables that were created or gained a column while the store already had
+    /// their rows, `chunk` rows a write transaction so pushes go on meanwhile. Resumes where
+    /// it stopped (the position is kept in the tables file). Returns the rows shown.
+    @discardableResult
+    public func fillTables(chunk: Int = 2_000) async throws -> Int {
+        guard let tables else { return 0 }
+        var shown = 0
+        while let step = try await pool.write({ db in try tables.fillChunk(db, limit: chunk) }) {
+            shown += step.rows
+            try Task.checkCancellation()
+        }
+        return shown
     }
 
     public func tablesStatus() async throws -> TablesStatus? {
@@ -102,9 +118,10 @@ public final class SQLiteSyncStore: SyncStore {
         return try await pool.read { db in
             TablesStatus(
                 path: tablesPath, feedSequence: UInt64(try tables.appliedSequence(db)),
-                rows: Dictionary(uniqueKeysWithValues: try tables.tables.keys.map { name in
-                    (name, try Int.fetchOne(db, sql: "SELECT count(*) FROM \(TablesWriter.schemaName).\"\(name.replacingOccurrences(of: "\"", with: "\"\""))\"") ?? 0)
-                }))
+                rows: Dictionary(uniqueKeysWithValues: try tables.layouts(db).values.map { layout in
+                    (layout.spec.name, try Int.fetchOne(db, sql: "SELECT count(*) FROM \(layout.qualifiedName)") ?? 0)
+                }),
+                filling: try tables.filling(db))
         }
     }
 
@@ -112,7 +129,7 @@ public final class SQLiteSyncStore: SyncStore {
     public func checkTables() throws -> [String: Int] {
         guard let tables else { return [:] }
         return try pool.write { db in
-            Dictionary(uniqueKeysWithValues: try tables.tables.keys.sorted().map { ($0, try tables.differences(db, table: $0)) })
+            Dictionary(uniqueKeysWithValues: try tables.layouts(db).keys.sorted().map { ($0, try tables.differences(db, table: $0)) })
         }
     }
 
@@ -174,7 +191,7 @@ public final class SQLiteSyncStore: SyncStore {
                 return sha == batch.sha256 ? .replayed(receipt: Array(receipt)) : .mismatch
             }
             let batchID = "\(dealer):\(batch.firstSequence)-\(batch.lastSequence)"
-            var writer = try RowWriter(db: db, source: dealer, atMillis: batch.receivedAtMillis, maxRowBytes: batch.maxRowBytes, tables: tables)
+            var writer = try RowWriter(db: db, source: dealer, atMillis: batch.receivedAtMillis, maxRowBytes: batch.maxRowBytes, tables: try tables?.writer(db))
             var applied = 0
             var unchanged = 0
             var deadLetters = batch.deadLetters
@@ -231,7 +248,7 @@ public final class SQLiteSyncStore: SyncStore {
 
     public func writeAsHQ(_ write: HQWrite) async throws -> HQWriteReceipt {
         try await pool.write { db in
-            var writer = try RowWriter(db: db, source: NodeID.hq.rawValue, atMillis: write.atMillis, maxRowBytes: write.maxRowBytes, tables: tables)
+            var writer = try RowWriter(db: db, source: NodeID.hq.rawValue, atMillis: write.atMillis, maxRowBytes: write.maxRowBytes, tables: try tables?.writer(db))
             let existing = try writer.storedVersion(write.spec.name, Data(write.key.bytes))?.version
             var clock = try HQClock(db)
             let (dot, now) = clock.next(after: existing?.latestHLC ?? .zero, wallMillis: write.atMillis)
@@ -301,6 +318,10 @@ public final class SQLiteSyncStore: SyncStore {
     }
 
     public func feed(after: UInt64, limit: PageLimit) async throws -> [FeedEntry] {
+        try await feedPage(after: after, limit: limit).entries
+    }
+
+    public func feedPage(after: UInt64, limit: PageLimit) async throws -> FeedRead {
         try await pool.read { db in
             let cursor = try Row.fetchCursor(
                 db, sql: "SELECT seq, version, source, at_ms FROM feed WHERE seq > ? ORDER BY seq LIMIT ?",
@@ -315,7 +336,7 @@ public final class SQLiteSyncStore: SyncStore {
                     sequence: UInt64(row["seq"] as Int64), source: row["source"], atMillis: row["at_ms"],
                     version: try RowVersion(canonicalBytes: Array(data))))
             }
-            return entries
+            return FeedRead(entries: entries, horizon: try Self.feedHorizon(db))
         }
     }
 

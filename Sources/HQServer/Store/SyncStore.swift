@@ -29,7 +29,9 @@ public protocol SyncStore: Sendable {
 
     // MARK: Pulls
     func changes(for dealer: NodeID, schema: SyncSchema, after: UInt64, limit: PageLimit) async throws -> ChangePage
-    func feed(after: UInt64, limit: PageLimit) async throws -> [FeedEntry]
+    /// The feed after `after`, with the retention horizon read in the same transaction (see
+    /// `FeedRead`).
+    func feedPage(after: UInt64, limit: PageLimit) async throws -> FeedRead
     func latestSequence() async throws -> UInt64
     /// Records a dealer's pull: last seen, the cursor it now holds, its clock skew.
     func recordPull(dealer: NodeID, cursor: UInt64, atMillis: Int64, clockSkewMillis: Int64?, capture: CaptureReport?) async throws
@@ -40,6 +42,11 @@ public protocol SyncStore: Sendable {
     func resendAll(to dealer: NodeID) async throws -> Int
     /// HQ's SQL tables, nil when this store keeps none.
     func tablesStatus() async throws -> TablesStatus?
+    /// Stores a dealer's report of its tables' columns and lets HQ's SQL tables learn from it
+    /// (`report` has passed `ShapeController`'s checks).
+    func recordShape(dealer: NodeID, report: ShapeReport, schema: SyncSchema, atMillis: Int64) async throws -> ShapeOutcome
+    /// Shows the rows of tables being filled (created, or a column added that rows carried).
+    func fillTables(chunk: Int) async throws -> Int
 
     // MARK: Status
     func status(schema: SyncSchema) async throws -> [DealerStatus]
@@ -208,6 +215,15 @@ public struct FeedEntry: Sendable {
     public var source: String
     public var atMillis: Int64
     public var version: RowVersion
+}
+
+/// One page of the feed and the retention horizon as of the same read: at and below the
+/// horizon the feed keeps only each row's current version (tombstones until purged), so a
+/// reader whose cursor is below it may have missed changes (docs/HQ.md, "Retention").
+public struct FeedRead: Sendable {
+    public var entries: [FeedEntry]
+    /// 0: never compacted.
+    public var horizon: UInt64
 }
 
 public struct DealerStatus: Codable, Sendable, Hashable {

@@ -74,6 +74,25 @@ struct HQClient: Sendable {
         }
     }
 
+    /// What HQ answers a shape report: the parts it could not take.
+    struct ShapeAnswer: Decodable {
+        struct Refusal: Decodable {
+            var table: String
+            var column: String?
+            var reason: String
+        }
+        var refused: [Refusal]?
+    }
+
+    /// Sends the store's table shapes (`ShapeReport`'s canonical JSON).
+    func reportShape(_ body: [UInt8]) async throws -> ShapeAnswer {
+        let response = try await exchange(HTTPRequest(
+            method: "PUT", url: "\(settings.hqURL)/v1/dealers/\(dealer.rawValue)/shape",
+            headers: [("Authorization", "Bearer \(settings.token)"), ("Content-Type", "application/json")],
+            body: body), what: "shape report")
+        return (try? JSONDecoder().decode(ShapeAnswer.self, from: Data(response.body))) ?? ShapeAnswer(refused: nil)
+    }
+
     /// Asks HQ to send every row this store holds again (recovery from a restored file).
     func resendAll() async throws {
         _ = try await exchange(HTTPRequest(

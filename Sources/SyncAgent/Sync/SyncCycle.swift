@@ -30,6 +30,7 @@ public final class SyncCycle: Sendable {
     let logger: Logger
     let clock: @Sendable () -> Int64
     let offsetMeasured = OffsetMeasured()
+    let shapeRefusal = ShapeRefusal()
 
     public init(
         database: DealerDatabase, transport: any DeltaTransport, settings: AgentSettings, logger: Logger,
@@ -71,6 +72,7 @@ public final class SyncCycle: Sendable {
                 return report
             }
         }
+        try await reportShape()
         try await stampAndPush(&report)
         try await pull(&report)
         try database.recordCounterHighWater()
@@ -114,6 +116,28 @@ public final class SyncCycle: Sendable {
         }
         if caughtUp, let summary = try database.finishRecovery(nowMillis: clock()) {
             logger.warning("recovered from a restored DMS file", metadata: ["summary": "\(summary)"])
+        }
+    }
+
+    /// Tells HQ the synced tables' columns when they changed (a DMS upgrade added one), before
+    /// pushing rows that carry the new column, so HQ's SQL tables show it. An HQ that refuses
+    /// the report (one older than shape reports answers 404) is asked again an hour later;
+    /// it never stops the sync.
+    private func reportShape() async throws {
+        let body = try database.shapeReport().encoded()
+        let sha = BodyChecksum.sha256Hex(body)
+        guard try database.reportedShapeSHA256() != sha, shapeRefusal.mayRetry(sha) else { return }
+        do {
+            let answer = try await client.reportShape(body)
+            for refusal in answer.refused ?? [] {
+                logger.warning(
+                    "HQ did not take part of this store's table shape",
+                    metadata: ["table": "\(refusal.table)", "column": "\(refusal.column ?? "")", "reason": "\(refusal.reason)"])
+            }
+            try database.recordReportedShape(sha256: sha)
+        } catch let error as AgentError where error.code == .refused {
+            shapeRefusal.record(sha)
+            logger.warning("HQ refused this store's table shape; asking again in an hour", metadata: ["error": "\(error.message)"])
         }
     }
 

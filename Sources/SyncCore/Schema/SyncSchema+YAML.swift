@@ -166,12 +166,9 @@ private struct SchemaDocument: Decodable {
         return SyncSchema(version: version, tables: tables.map(\.spec))
     }
 
-    /// `columns`, `key` and `indexes` (HQ's SQL table): names unique (SQLite compares them
-    /// without case), types that cannot break a `CREATE TABLE`, key and indexes made of
-    /// declared columns, at most `maxColumns`.
+    /// `columns`, `key` and `indexes` (HQ's SQL table): the column rule every shape follows
+    /// (`ColumnSpec.problem`), and indexes made of declared columns.
     static let maxColumns = 500
-    /// Columns HQ's SQL tables add (docs/HQ-TABLES.md).
-    static let reservedColumns: Set<String> = ["_row_key", "_dealer", "_origin", "_changed_by", "_changed_at_ms", "_feed_seq"]
 
     private static func validateColumns(_ table: TableSpec, path: String, fail: (String, String) -> SyncCoreError) throws {
         guard let columns = table.columns else {
@@ -179,28 +176,10 @@ private struct SchemaDocument: Decodable {
             if !table.indexes.isEmpty { throw fail("\(path).indexes", "needs declared columns; add `columns:`") }
             return
         }
-        guard !columns.isEmpty, columns.count <= maxColumns else {
-            throw fail("\(path).columns", "has \(columns.count) columns; declare 1 to \(maxColumns)")
+        if let (field, problem) = ColumnSpec.problem(in: columns, key: table.key ?? [], maxColumns: maxColumns) {
+            throw fail("\(path).\(field)", problem)
         }
-        var names = Set<String>()
-        for (index, column) in columns.enumerated() {
-            guard !column.name.isEmpty, column.name.utf8.count <= 128, !column.name.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
-                throw fail("\(path).columns[\(index)]", "has an empty, over-long or control-character name")
-            }
-            guard !reservedColumns.contains(column.name.lowercased()) else {
-                throw fail("\(path).columns[\(index)]", "is named '\(column.name)', a column HQ adds to its tables (\(reservedColumns.sorted().joined(separator: ", ")))")
-            }
-                        guard names.insert(column.name.lowercased()).inserted else {
-                throw fail("\(path).columns[\(index)]", "repeats column '\(column.name)' (SQLite compares names without case)")
-            }
-            guard ColumnSpec.isSafe(declaredType: column.declaredType) else {
-                throw fail("\(path).columns[\(index)]", "type \"\(column.declaredType)\" is not a plain SQL type; use words and an optional (n) or (n, m), e.g. VARCHAR(20)")
-            }
-        }
-        guard let key = table.key, !key.isEmpty else { throw fail("\(path).key", "is missing; with columns, list the primary-key columns") }
-        for column in key where !names.contains(column.lowercased()) {
-            throw fail("\(path).key", "names '\(column)', which is not among the declared columns")
-        }
+        let names = Set(columns.map { $0.name.lowercased() })
         for (index, columnsOfIndex) in table.indexes.enumerated() {
             guard !columnsOfIndex.isEmpty else { throw fail("\(path).indexes[\(index)]", "is empty") }
             for column in columnsOfIndex where !names.contains(column.lowercased()) {

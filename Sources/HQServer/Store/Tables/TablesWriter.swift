@@ -2,109 +2,26 @@ import Foundation
 import GRDB
 import SyncCore
 
-/// HQ's merged data as SQL tables (docs/HQ-TABLES.md): one table per synced table, named
-/// exactly as in the DMS, in a file of their own attached as `hq_tables`, kept in the same
-/// transaction as the merge so it is never behind the feed.
+/// Writes HQ's SQL tables inside one write transaction, with the layouts `HQTables` read
+/// at its start: each merged row as its table's policy shows it, or gone.
 ///
-/// First step of the design: tables whose columns the sync schema declares (`columns:` and
-/// `key:`). A row is identified by HQ's key bytes (`_row_key`): SQLite compares `'1'`, `1`
-/// and `1.0` as one key, HQ does not. Provenance columns: `_origin` (the store that created
-/// the row), `_changed_by` and `_changed_at_ms` (node and HLC time of the newest write),
-/// `_feed_seq`; an `up` table has `_dealer` too. A deleted row leaves its table.
-struct TablesWriter: Sendable {
-    static let schemaName = "hq_tables"
-    let tables: [String: Layout]
-
-    struct Layout: Sendable {
-        let spec: TableSpec
-        let columns: [ColumnSpec]
-        let key: [String]
-        /// The table's columns in order: `_row_key`, `_dealer` (`up`), the declared ones, provenance.
-        let names: [String]
-        let upsert: String
-        let delete: String
-
-        init(spec: TableSpec, columns: [ColumnSpec], key: [String]) {
-            self.spec = spec
-            self.columns = columns
-            self.key = key
-            names = ["_row_key"] + (spec.direction == .up ? ["_dealer"] : []) + columns.map(\.name) + TablesWriter.provenance.map(\.name)
-            upsert = Self.upsert(into: "\(TablesWriter.schemaName).\(quotedName(spec.name))", names: names)
-            delete = "DELETE FROM \(TablesWriter.schemaName).\(quotedName(spec.name)) WHERE \"_row_key\" = ?"
-        }
-
-        static func upsert(into table: String, names: [String]) -> String {
-            """
-            INSERT INTO \(table) (\(names.map(quotedName).joined(separator: ", "))) VALUES (\(names.map { _ in "?" }.joined(separator: ", ")))
-            ON CONFLICT ("_row_key") DO UPDATE SET \(names.dropFirst().map { "\(quotedName($0)) = excluded.\(quotedName($0))" }.joined(separator: ", "))
-            """
-        }
-
-        /// The table's definition, as `schema.name` (the check builds a temporary twin).
-        func createTable(as target: String? = nil) -> String {
-            let definitions = [#""_row_key" BLOB NOT NULL UNIQUE"#] + (spec.direction == .up ? [#""_dealer" TEXT NOT NULL"#] : [])
-                + columns.map { "\(quotedName($0.name)) \($0.declaredType)" }
-                + TablesWriter.provenance.map { "\(quotedName($0.name)) \($0.declaredType)" }
-            return "CREATE TABLE IF NOT EXISTS \(target ?? "\(TablesWriter.schemaName).\(quotedName(spec.name))") (\(definitions.joined(separator: ", ")))"
-        }
-
-        /// An index on the DMS key (with `_dealer` first for `up`), and the schema's `indexes`.
-        var createIndexes: [String] {
-            let keyIndex = (spec.direction == .up ? ["_dealer"] : []) + key
-            return ([keyIndex] + spec.indexes).enumerated().map { number, columns in
-                "CREATE INDEX IF NOT EXISTS \(TablesWriter.schemaName).\(quotedName("_dealersync_ix_\(spec.name)_\(number)")) ON \(quotedName(spec.name)) (\(columns.map(quotedName).joined(separator: ", ")))"
-            }
-        }
-    }
-
-    static let provenance = [
-        ColumnSpec(name: "_origin", declaredType: "TEXT"), ColumnSpec(name: "_changed_by", declaredType: "TEXT"),
-        ColumnSpec(name: "_changed_at_ms", declaredType: "INTEGER"), ColumnSpec(name: "_feed_seq", declaredType: "INTEGER"),
-    ]
-
-    /// The tables the schema declares columns for.
-    init(schema: SyncSchema) {
-        var tables: [String: Layout] = [:]
-        for spec in schema.tables {
-            guard let columns = spec.columns, let key = spec.key else { continue }
-            tables[spec.name] = Layout(spec: spec, columns: columns, key: key)
-        }
-        self.tables = tables
-    }
-
-    /// Creates the tables and indexes that are missing, and the state row that says up to
-    /// which feed sequence they are applied. Idempotent.
-    func ensureTables(_ db: Database) throws {
-        try db.execute(sql: """
-            CREATE TABLE IF NOT EXISTS \(Self.schemaName)._dealersync_state (id INTEGER PRIMARY KEY CHECK (id = 1), feed_seq INTEGER NOT NULL);
-            INSERT INTO \(Self.schemaName)._dealersync_state (id, feed_seq) VALUES (1, 0) ON CONFLICT DO NOTHING;
-            -- Values whose storage class does not fit their column's declared type (text in an
-            -- INTEGER column): shown as SQLite stores them, listed here with the store whose
-            -- write is shown; the version store keeps them exactly.
-            CREATE TABLE IF NOT EXISTS \(Self.schemaName)._dealersync_mismatches (
-                table_name TEXT NOT NULL, _row_key BLOB NOT NULL, column_name TEXT NOT NULL, dealer TEXT NOT NULL,
-                storage_class TEXT NOT NULL, _feed_seq INTEGER NOT NULL, PRIMARY KEY (table_name, _row_key, column_name)) WITHOUT ROWID;
-            -- Rows deleted from a table: its key (as in the feed's JSON), who deleted it and when.
-            -- A row created again leaves this list.
-            CREATE TABLE IF NOT EXISTS \(Self.schemaName)._dealersync_deleted (
-                table_name TEXT NOT NULL, _row_key BLOB NOT NULL, key_json TEXT NOT NULL, deleted_by TEXT NOT NULL,
-                deleted_at_ms INTEGER NOT NULL, _feed_seq INTEGER NOT NULL, PRIMARY KEY (table_name, _row_key)) WITHOUT ROWID;
-                        CREATE VIEW IF NOT EXISTS \(Self.schemaName)._dealersync_mismatch_counts AS
-                SELECT dealer, table_name, column_name, count(*) AS mismatches FROM _dealersync_mismatches GROUP BY 1, 2, 3;
-            """)
-        for layout in tables.values.sorted(by: { $0.spec.name < $1.spec.name }) {
-            try db.execute(sql: layout.createTable())
-            for index in layout.createIndexes { try db.execute(sql: index) }
-        }
-    }
+/// A row is identified by HQ's key bytes (`_row_key`): SQLite compares `'1'`, `1` and `1.0`
+/// as one key, HQ does not. Provenance columns: `_origin` (the store that created the
+/// row), `_changed_by` and `_changed_at_ms` (node and HLC time of the newest write),
+/// `_feed_seq`; an `up` table has `_dealer` too.
+struct TablesWriter {
+    let layouts: [String: TableLayout]
+    private static let schemaName = HQTables.schemaName
 
     /// Shows `merged` (just written to `rows` and the feed at `sequence`) in its table, in
     /// the caller's transaction: the row as the table's policy shows it, or gone.
-    func apply(_ db: Database, table: String, merged: RowVersion, sequence: Int64) throws {
-        if let layout = tables[table] {
+    /// `advancesState`: false for a fill, which re-shows rows out of feed order.
+    func apply(_ db: Database, table: String, merged: RowVersion, sequence: Int64, advancesState: Bool = true) throws {
+        if let layout = layouts[table] {
             let rowKey = Data(merged.key.bytes)
             try db.cachedStatement(sql: "DELETE FROM \(Self.schemaName)._dealersync_mismatches WHERE table_name = ? AND _row_key = ?")
                 .execute(arguments: [table, rowKey])
+            try countUnshaped(db, merged, layout: layout)
             if let arguments = Self.projection(merged, layout: layout, sequence: sequence) {
                 try db.cachedStatement(sql: layout.upsert).execute(arguments: arguments)
                 try db.cachedStatement(sql: "DELETE FROM \(Self.schemaName)._dealersync_deleted WHERE table_name = ? AND _row_key = ?")
@@ -126,11 +43,24 @@ struct TablesWriter: Sendable {
                     """).execute(arguments: [table, rowKey, keyJSON, latest.node.rawValue, Int64(latest.hlc.physicalMillis), sequence])
             }
         }
-        try db.cachedStatement(sql: "UPDATE \(Self.schemaName)._dealersync_state SET feed_seq = ? WHERE id = 1").execute(arguments: [sequence])
+        if advancesState {
+            try db.cachedStatement(sql: "UPDATE \(Self.schemaName)._dealersync_state SET feed_seq = ? WHERE id = 1").execute(arguments: [sequence])
+        }
+    }
+
+    /// Counts the columns `merged` carries that its table does not have (yet): the version
+    /// store keeps their values, and a fill shows them once the column is added.
+    private func countUnshaped(_ db: Database, _ merged: RowVersion, layout: TableLayout) throws {
+        for column in merged.columns.keys where !layout.knownColumns.contains(column) && !layout.knownColumns.contains(column.lowercased()) {
+            try db.cachedStatement(sql: """
+                INSERT INTO \(Self.schemaName)._dealersync_unshaped (table_name, column_name, writes) VALUES (?, ?, 1)
+                ON CONFLICT DO UPDATE SET writes = writes + 1
+                """).execute(arguments: [layout.spec.name, column])
+        }
     }
 
     /// The table row of `merged` (the values of `Layout.names`), nil for a deleted row.
-    static func projection(_ merged: RowVersion, layout: Layout, sequence: Int64) -> StatementArguments? {
+    static func projection(_ merged: RowVersion, layout: TableLayout, sequence: Int64) -> StatementArguments? {
         let rowKey = Data(merged.key.bytes)
         guard merged.isAlive(policy: layout.spec.policy) else { return nil }
         var keyValues = merged.key.values
@@ -153,75 +83,9 @@ struct TablesWriter: Sendable {
         return StatementArguments(arguments)
     }
 
-    // MARK: Catch-up, rebuild, check
-
-    /// The feed sequence the tables show everything up to.
-    func appliedSequence(_ db: Database) throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT feed_seq FROM \(Self.schemaName)._dealersync_state WHERE id = 1") ?? 0
-    }
-
-    /// Applies, from `rows`, every current version past `after` (a chunk of at most `limit`),
-    /// in feed order; returns how many and the last sequence. SQLite commits the tables file
-    /// and the store one after the other, not together, so after a power cut the tables can
-    /// lag the store: opening catches up this way, and a rebuild starts from 0.
-    func reapply(_ db: Database, after: Int64, limit: Int) throws -> (count: Int, last: Int64) {
-        let names = tables.keys.sorted()
-        guard !names.isEmpty else { return (0, after) }
-        let rows = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT table_name, version, feed_seq FROM rows
-                WHERE feed_seq > ? AND +table_name IN (\(names.map { _ in "?" }.joined(separator: ", ")))
-                ORDER BY feed_seq LIMIT \(limit)
-                """,
-            arguments: StatementArguments([after] + names))
-        var last = after
-        for row in rows {
-            let version = try RowVersion(canonicalBytes: Array(row["version"] as Data))
-            last = row["feed_seq"]
-            try apply(db, table: row["table_name"], merged: version, sequence: last)
-        }
-        return (rows.count, last)
-    }
-
-    /// Empties the tables (a rebuild refills them with `reapply` from 0).
-    func clear(_ db: Database) throws {
-        for name in tables.keys.sorted() { try db.execute(sql: "DELETE FROM \(Self.schemaName).\(quotedName(name))") }
-        try db.execute(sql: "DELETE FROM \(Self.schemaName)._dealersync_mismatches")
-        try db.execute(sql: "DELETE FROM \(Self.schemaName)._dealersync_deleted")
-        try db.execute(sql: "UPDATE \(Self.schemaName)._dealersync_state SET feed_seq = 0 WHERE id = 1")
-    }
-
-    /// Rows of `table` that differ from the merged state in `rows`, by storage class or value
-    /// (missing and extra rows included). The expected rows go into a temporary table with the
-    /// same definition, so SQLite converts them exactly as it converted the real ones.
-    func differences(_ db: Database, table: String) throws -> Int {
-        guard let layout = tables[table] else { return 0 }
-        try db.execute(sql: "DROP TABLE IF EXISTS temp._dealersync_expected")
-        try db.execute(sql: layout.createTable(as: "temp._dealersync_expected"))
-        let insert = Layout.upsert(into: "temp._dealersync_expected", names: layout.names)
-        for row in try Row.fetchAll(db, sql: "SELECT version, feed_seq FROM rows WHERE table_name = ?", arguments: [table]) {
-            let version = try RowVersion(canonicalBytes: Array(row["version"] as Data))
-            if let arguments = Self.projection(version, layout: layout, sequence: row["feed_seq"]) {
-                try db.execute(sql: insert, arguments: arguments)
-            }
-        }
-        let differs = layout.names.dropFirst().map { "e.\(quotedName($0)) IS NOT t.\(quotedName($0)) OR typeof(e.\(quotedName($0))) <> typeof(t.\(quotedName($0)))" }
-            .joined(separator: " OR ")
-        let real = "\(Self.schemaName).\(quotedName(table))"
-        let count = try Int.fetchOne(
-            db,
-            sql: """
-                SELECT (SELECT count(*) FROM temp._dealersync_expected e LEFT JOIN \(real) t USING ("_row_key") WHERE t."_row_key" IS NULL OR \(differs))
-                     + (SELECT count(*) FROM \(real) t WHERE t."_row_key" NOT IN (SELECT "_row_key" FROM temp._dealersync_expected))
-                """) ?? 0
-        try db.execute(sql: "DROP TABLE temp._dealersync_expected")
-        return count
-    }
-
     /// Shown values whose storage class does not fit their column's declared type, each with
     /// the store whose write is shown (for an `up` row, the store it belongs to).
-    static func mismatches(_ merged: RowVersion, layout: Layout) -> [(column: String, dealer: String, storageClass: String)] {
+    static func mismatches(_ merged: RowVersion, layout: TableLayout) -> [(column: String, dealer: String, storageClass: String)] {
         let shown = merged.values(policy: layout.spec.policy)
         var found: [(column: String, dealer: String, storageClass: String)] = []
         for column in layout.columns where !layout.key.contains(column.name) {
@@ -253,6 +117,3 @@ struct TablesWriter: Sendable {
         }
     }
 }
-
-/// `"name"`, inner quotes doubled.
-private func quotedName(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
