@@ -26,7 +26,8 @@ struct HQStatusCommand: AsyncParsableCommand {
             let status = FleetStatus(
                 feedSequence: try await store.latestSequence(),
                 dealers: try await store.status(schema: schema ?? .init(version: 1, tables: [])),
-                tables: try await store.tablesStatus())
+                tables: try await store.tablesStatus(),
+                retention: try await store.retentionStatus(feedDays: config?.retention.feedDays ?? 0, schema: schema ?? .init(version: 1, tables: [])))
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
@@ -73,6 +74,10 @@ struct HQStatusCommand: AsyncParsableCommand {
         if let tables = status.tables {
             lines.append("SQL tables: \(tables.path), up to feed sequence \(tables.feedSequence); " + tables.rows.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value) rows" }.joined(separator: ", ")
                 + (tables.filling.isEmpty ? "" : "; filling \(tables.filling.joined(separator: ", "))"))
+        }
+        if let retention = status.retention, retention.feedHorizon > 0 || retention.tombstones > 0 {
+            lines.append("Feed: compacted up to sequence \(retention.feedHorizon) (feed_days \(retention.feedDays)); \(retention.tombstones) deleted rows wait for a store's pull"
+                + (retention.tombstonesWaitingOn.isEmpty ? "" : " (" + retention.tombstonesWaitingOn.prefix(5).joined(separator: ", ") + ")"))
         }
         return lines.joined(separator: "\n")
     }

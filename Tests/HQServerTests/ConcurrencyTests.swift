@@ -141,5 +141,8 @@ final class BlockingStore: SyncStore {
         try await inner.recordShape(dealer: dealer, report: report, schema: schema, atMillis: atMillis)
     }
     func fillTables(chunk: Int) async throws -> Int { try await inner.fillTables(chunk: chunk) }
+    func retentionStatus(feedDays: Int, schema: SyncSchema) async throws -> RetentionStatus {
+        try await inner.retentionStatus(feedDays: feedDays, schema: schema)
+    }
     func status(schema: SyncSchema) async throws -> [DealerStatus] { try await inner.status(schema: schema) }
 }

@@ -8,13 +8,17 @@ public struct StatusController<Store: SyncStore>: Sendable {
     let store: Store
     let schema: SyncSchema
     let metrics: HQMetrics
+    /// `retention.feed_days`, shown with the retention status.
+    let feedDays: Int
 
     func addRoutes(to router: Router<BasicRequestContext>) {
         router.get("/v1/status") { request, _ in
             _ = try await Authenticator(store: store).reader(request)
             var dealers = try await store.status(schema: schema)
             for index in dealers.indices { dealers[index].errors = metrics.refusals(of: dealers[index].id) }
-            let body = FleetStatus(feedSequence: try await store.latestSequence(), dealers: dealers, tables: try await store.tablesStatus())
+            let body = FleetStatus(
+                feedSequence: try await store.latestSequence(), dealers: dealers, tables: try await store.tablesStatus(),
+                retention: try await store.retentionStatus(feedDays: feedDays, schema: schema))
             return PushController<Store>.json(Array(try JSONEncoder.sorted.encode(body)))
         }
         router.get("/healthz") { _, _ in "ok\n" }
@@ -32,15 +36,18 @@ public struct FleetStatus: Codable, Sendable {
     public var dealers: [DealerStatus]
     /// HQ's SQL tables (docs/HQ-TABLES.md), nil when not kept.
     public var tables: TablesStatus?
+    /// The feed's retention horizon and the deleted rows waiting for a store's pull.
+    public var retention: RetentionStatus?
 
-    public init(feedSequence: UInt64, dealers: [DealerStatus], tables: TablesStatus? = nil) {
+    public init(feedSequence: UInt64, dealers: [DealerStatus], tables: TablesStatus? = nil, retention: RetentionStatus? = nil) {
         self.feedSequence = feedSequence
         self.dealers = dealers
         self.tables = tables
+        self.retention = retention
     }
 
     enum CodingKeys: String, CodingKey {
-        case dealers, tables
+        case dealers, tables, retention
         case feedSequence = "feed_sequence"
     }
 }

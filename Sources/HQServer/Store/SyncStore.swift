@@ -42,6 +42,8 @@ public protocol SyncStore: Sendable {
     func resendAll(to dealer: NodeID) async throws -> Int
     /// HQ's SQL tables, nil when this store keeps none.
     func tablesStatus() async throws -> TablesStatus?
+    /// The feed's retention horizon and the deleted rows waiting for a store's pull.
+    func retentionStatus(feedDays: Int, schema: SyncSchema) async throws -> RetentionStatus
     /// Stores a dealer's report of its tables' columns and lets HQ's SQL tables learn from it
     /// (`report` has passed `ShapeController`'s checks).
     func recordShape(dealer: NodeID, report: ShapeReport, schema: SyncSchema, atMillis: Int64) async throws -> ShapeOutcome
