@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import HQServer
+@testable import HQServer
 import HummingbirdTesting
 import SyncCore
 import SyncTestSupport
@@ -175,7 +175,7 @@ struct TablesPropertyTests {
                 let values = columns.map { column in column.name == "id" ? change.key[0].value : change.values[column.name]?.value ?? .null }
                 try db.execute(
                     sql: "INSERT INTO t VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))",
-                    arguments: StatementArguments(values.map(Self.databaseValue)))
+                    arguments: StatementArguments(values.map(TablesWriter.databaseValue)))
                 return try Row.fetchOne(db, sql: "SELECT * FROM t")!
             }
             // `storage` tells 5 from 5.0, which DatabaseValue's == does not.
@@ -184,15 +184,5 @@ struct TablesPropertyTests {
             }
         }
         return problems
-    }
-
-    static func databaseValue(_ value: SQLValue) -> DatabaseValue {
-        switch value {
-        case .null: .null
-        case .integer(let number): number.databaseValue
-        case .real(let number): number.databaseValue
-        case .text(let text): text.databaseValue
-        case .blob(let bytes): Data(bytes).databaseValue
-        }
     }
 }
