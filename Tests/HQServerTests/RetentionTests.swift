@@ -166,6 +166,10 @@ struct RetentionTests {
         let schema = hq.config.schema
         let waiting = try await hq.store.applyRetention(olderThanMillis: Self.time(day: 10), schema: schema)
         #expect(waiting.feedHorizon == 4 && waiting.tombstonesPurged == 0 && waiting.tombstonesWaiting == 2)
+        // DLR-1's batches of days 0 and 1 are forgotten; its newest says what HQ acknowledged.
+        let batchesLeft = try await hq.store.count("batches")
+        #expect(waiting.batchesRemoved == 2 && batchesLeft == 1)
+        #expect(try await hq.store.acknowledgedSequence(dealer: one.node) == 3)
         #expect(try await hq.store.retentionStatus(feedDays: 30, schema: schema).tombstonesWaitingOn == ["DLR-2", "DLR-3"])
 
         // DLR-3 stopped syncing: revoked, it holds nothing up, and what it held is forgotten.

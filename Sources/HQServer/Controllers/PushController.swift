@@ -84,20 +84,11 @@ public struct PushController<Store: SyncStore>: Sendable {
             throw HQError.badRequest("the batch names dealer \(batch.dealer), not \(dealer)", hint: "push each batch to its own dealer's URL")
         }
         let now = Date.nowMillis
-        let validator = RowValidator(schema: schema, nowMillis: now, maxClockAheadMillis: Int64(limits.maxClockAheadMillis))
-        var accepted: [AcceptedRow] = []
-        var dead: [DeadLetter] = []
-        for (index, row) in batch.rows.enumerated() {
-            switch validator.check(row, index: index, from: dealer) {
-            case .accepted(let row): accepted.append(row)
-            case .dead(let letter): dead.append(letter)
-            }
-        }
         let outcome = try await store.ingest(
             IngestBatch(
                 dealer: dealer, firstSequence: batch.firstSequence, lastSequence: batch.lastSequence, sha256: claimedSHA,
-                compressedBytes: body.count, rows: accepted, deadLetters: dead, receivedAtMillis: now,
-                clockSkewMillis: Self.clockSkew(request, now: now), maxRowBytes: limits.maxRowBytes))
+                compressedBytes: body.count, versions: batch.rows, schema: schema, limits: limits, receivedAtMillis: now,
+                clockSkewMillis: Self.clockSkew(request, now: now)))
         switch outcome {
         case .applied(let receipt, let summary):
             metrics.batches.increment()

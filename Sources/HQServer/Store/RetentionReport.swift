@@ -8,6 +8,8 @@ public struct RetentionReport: Sendable, Codable, Equatable {
     public var tombstonesWaiting: Int
     /// Holders rows of revoked dealers removed.
     public var revokedHoldersRemoved: Int
+    /// Acknowledged batches older than the window forgotten (each dealer's newest stays).
+    public var batchesRemoved: Int
 
     enum CodingKeys: String, CodingKey {
         case feedHorizon = "feed_horizon"
@@ -15,6 +17,7 @@ public struct RetentionReport: Sendable, Codable, Equatable {
         case tombstonesPurged = "tombstones_purged"
         case tombstonesWaiting = "tombstones_waiting"
         case revokedHoldersRemoved = "revoked_holders_removed"
+        case batchesRemoved = "batches_removed"
     }
 }
 

@@ -41,7 +41,7 @@ struct RetentionService: Service {
                 metadata: [
                     "feed_horizon": "\(report.feedHorizon)", "feed_entries_removed": "\(report.feedEntriesRemoved)",
                     "tombstones_purged": "\(report.tombstonesPurged)", "tombstones_waiting": "\(report.tombstonesWaiting)",
-                    "revoked_holders_removed": "\(report.revokedHoldersRemoved)", "duration": "\(ContinuousClock.now - started)",
+                    "revoked_holders_removed": "\(report.revokedHoldersRemoved)", "batches_removed": "\(report.batchesRemoved)", "duration": "\(ContinuousClock.now - started)",
                 ])
         } catch is CancellationError {
             return

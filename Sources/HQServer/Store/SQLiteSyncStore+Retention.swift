@@ -29,11 +29,36 @@ extension SQLiteSyncStore {
         // transaction short.
         let purged = try await purgeTombstones(schema: schema, chunk: max(1, chunk / 10))
         let dropped = try await dropRevokedHolders(chunk: chunk)
+        let batches = try await pruneBatches(olderThanMillis: cutoff, chunk: chunk)
         return try await pool.read { db in
             RetentionReport(
                 feedHorizon: try Self.feedHorizon(db), feedEntriesRemoved: removed, tombstonesPurged: purged,
                 tombstonesWaiting: try Int.fetchOne(db, sql: "SELECT count(*) FROM tombstones_waiting") ?? 0,
-                revokedHoldersRemoved: dropped)
+                revokedHoldersRemoved: dropped, batchesRemoved: batches)
+        }
+    }
+
+    /// Forgets acknowledged batches older than `cutoff`, except each dealer's newest (it says
+    /// which sequence HQ acknowledged last, which restore detection reads). A store that
+    /// replays a forgotten batch has it merged again, and it changes nothing: every row in it
+    /// is already part of HQ's versions.
+    @discardableResult
+    public func pruneBatches(olderThanMillis cutoff: Int64, chunk: Int = 5_000) async throws -> Int {
+        var removed = 0
+        while true {
+            let step = try await pool.write { db -> Int in
+                try db.execute(
+                    sql: """
+                        DELETE FROM batches WHERE rowid IN (
+                          SELECT b.rowid FROM batches b WHERE b.at_ms < ?
+                            AND b.first_seq < (SELECT max(n.first_seq) FROM batches n WHERE n.dealer = b.dealer)
+                          LIMIT ?)
+                        """,
+                    arguments: [cutoff, chunk])
+                return db.changesCount
+            }
+            removed += step
+            if step < chunk { return removed }
         }
     }
 
