@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import HQServer
+import SyncAgent
 import SyncCapture
 import SyncCore
 import SyncTestSupport
@@ -42,6 +43,45 @@ struct ShapeReportTests {
             let differences = try network.store.checkTables()
             #expect(differences.values.allSatisfy { $0 == 0 }, "\(differences)")
             #expect(try network.databases["DLR-A"]!.reportedShapeSHA256() != nil)
+        }
+    }
+
+    @Test("an HQ that does not take shape reports (404 from an older release) never stops the sync; an HQ that does learns the tables and fills them from rows it already had")
+    func olderHQ() async throws {
+        let network = try await SyncNetwork(dealers: ["DLR-A"], tables: true)
+        let app = try await buildApplication(network.config)
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let curl = try CurlTransport(settings: TransportSettings(connectTimeoutMillis: 2_000))
+            let older = MockTransport { request in
+                if request.url.hasSuffix("/shape") {
+                    return HTTPResponse(status: 404, headers: [:], body: Array(#"{"error":"no route","hint":"-"}"#.utf8), receivedAtMillis: 0)
+                }
+                return try await curl.send(request)
+            }
+            var moved = 0
+            for _ in 0..<8 {
+                let report = try await network.cycle("DLR-A", port: port, transport: older).run()
+                moved = report.pushedRows + report.appliedRows
+                if moved == 0 { break }
+            }
+            let digests = try await network.digests("DLR-A")
+            #expect(digests.dealer == digests.hq, "every row reached HQ without shape reports")
+            #expect(try network.databases["DLR-A"]!.reportedShapeSHA256() == nil)
+            let tables = try Self.hqTables(network)
+            // sqlite_schema, not GRDB's tableExists: GRDB caches the schema of this reader's connection.
+            let exists = "SELECT count(*) FROM sqlite_schema WHERE name = 'vehicles'"
+            #expect(try await tables.read { db in try Int.fetchOne(db, sql: exists) } == 0, "nothing learned yet")
+
+            // The same store against an HQ that takes reports: the tables appear, filled.
+            _ = try await network.cycle("DLR-A", port: port).run()
+            let vehicles = try network.stores["DLR-A"]!.count("SELECT count(*) FROM vehicles")
+            let filled = try await waitUntil(seconds: 30, every: 100) {
+                try await tables.read { db in try Int.fetchOne(db, sql: exists) == 1 ? try Int.fetchOne(db, sql: "SELECT count(*) FROM vehicles") : 0 } == vehicles
+            }
+            #expect(filled, "HQ's filler shows the rows it already had")
+            let differences = try network.store.checkTables()
+            #expect(differences.values.allSatisfy { $0 == 0 }, "\(differences)")
         }
     }
 }
