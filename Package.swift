@@ -73,7 +73,7 @@ let package = Package(
         .target(
             name: "HQServer",
             dependencies: [
-                "SyncCore", "SystemdNotify",
+                "SyncCore", "SystemdNotify", "DataQuality",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -86,8 +86,15 @@ let package = Package(
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ]),
 
+        // Pure: normalisers of what identifies a person or a vehicle (mainland mobile numbers,
+        // resident ID numbers, VINs, names), shared by data quality and identity linking.
+        .target(name: "CustomerIdentity"),
+
+        // Pure: the sync schema's quality rules evaluated on one row.
+        .target(name: "DataQuality", dependencies: ["SyncCore", "CustomerIdentity"]),
+
         // Seeded, realistic dealership data for demo, benchmarks and tests.
-        .target(name: "DealershipData"),
+        .target(name: "DealershipData", dependencies: ["CustomerIdentity"]),
 
         // `dealersync demo`: three stores and HQ on this machine (ships in the binary).
         .target(
@@ -147,6 +154,9 @@ let package = Package(
         .testTarget(
             name: "DealershipDataTests",
             dependencies: ["DealershipData"]),
+        .testTarget(
+            name: "DataQualityTests",
+            dependencies: ["DataQuality", "CustomerIdentity", "SyncCore"]),
         .testTarget(
             name: "HQServerTests",
             dependencies: [

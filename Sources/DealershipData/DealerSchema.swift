@@ -84,8 +84,35 @@ public enum DealerSchema {
             indexes:
               - [mobile]
               - [home_dealer]
+            # Data quality HQ measures per store (docs/QUALITY.md).
+            quality:
+              - column: mobile
+                required: true
+                format: mobile
+                shared_limit: 3
+                description: 客户本人手机号 (the customer's own mobile)
+                definition: The customer's own mainland mobile number, never the store's or a salesperson's.
+              - column: birth_date
+                format: date
+                min: "1900-01-02"
+                max: today
+                description: 出生日期
+              - column: address
+                required: true
+                description: 联系地址
+              - column: email
+                format: email
+              - column: gender
+                allowed: [男, 女]
           - name: vehicles
             direction: both
+            quality:
+              - column: vin
+                format: vin
+                description: 车架号 (VIN)
+              - column: plate
+                format: plate
+                description: 车牌号
           - name: leads
             direction: both
             routing_column: assigned_dealer

@@ -1,28 +1,27 @@
+import CustomerIdentity
+
 /// Mainland resident identity numbers (GB 11643-1999), as stores type them into a customer
 /// record: 6-digit region code, birth date YYYYMMDD, 3-digit sequence (odd for men, even for
 /// women), and an ISO 7064 MOD 11-2 check character (0-9 or X).
 public enum ResidentID {
     /// Real county-level region codes of the cities the generator places customers in.
     static let regions = ["310115", "310104", "110105", "110108", "440106", "440305", "320102", "330106", "510107", "420106"]
-    static let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 
-    /// The check character of the first 17 digits.
+    /// The check character of the first 17 digits (`CustomerIdentity.ResidentIDNumber`,
+    /// which data quality checks with).
     public static func checkCharacter(of first17: String) -> Character? {
-        let digits = first17.compactMap(\.wholeNumberValue)
-        guard digits.count == 17, first17.count == 17 else { return nil }
-        let sum = zip(digits, weights).reduce(0) { $0 + $1.0 * $1.1 }
-        return Array("10X98765432")[sum % 11]
+        ResidentIDNumber.checkCharacter(of: first17)
     }
 
+    /// Whether `number` is a valid 18-character number exactly as written: right check
+    /// character, a real birth date, upper-case X.
     public static func isValid(_ number: String) -> Bool {
-        number.count == 18 && checkCharacter(of: String(number.prefix(17))) == number.last
+        ResidentIDNumber.normalize(number) == number
     }
 
     /// The birth date the number carries, as YYYY-MM-DD.
     public static func birthDate(of number: String) -> String? {
-        guard isValid(number) else { return nil }
-        let digits = Array(number)
-        return "\(String(digits[6..<10]))-\(String(digits[10..<12]))-\(String(digits[12..<14]))"
+        isValid(number) ? ResidentIDNumber.birthDate(of: number) : nil
     }
 }
 

@@ -46,6 +46,7 @@ public func buildApplication<Store: SyncStore>(
         .addRoutes(to: router)
     ShareController(store: store, schema: config.schema, limits: limits, notifier: notifier).addRoutes(to: router)
     StatusController(store: store, schema: config.schema, metrics: metrics, feedDays: config.retention.feedDays).addRoutes(to: router)
+    QualityController(store: store, schema: config.schema).addRoutes(to: router)
     let filler = TablesFiller(logger: logger) { try await store.fillTables(chunk: 2_000) }
     ShapeController(store: store, schema: config.schema, limits: limits, filler: filler, logger: logger).addRoutes(to: router)
     // Idle connections close (a long poll is not idle), and past max_connections a new

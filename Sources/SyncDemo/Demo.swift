@@ -139,7 +139,19 @@ public final class Demo {
         say("8. Conflicts decided (the same way at every node, both values kept in _dealersync_conflicts):")
         lines.forEach(say)
         try tablesQuery()
+        try await qualityScores(store: store)
         return converged
+    }
+
+    /// Step 10: each store's data-quality score and its worst fields (docs/QUALITY.md),
+    /// against the dirty rows the generator planted.
+    private func qualityScores(store: SQLiteSyncStore) async throws {
+        let report = try await store.qualityReport(schema: schema, dealer: nil)
+        say("10. Data quality per store (rules in the sync schema; each store can list its own records to fix):")
+        for dealer in report.dealers where Self.stores.contains(where: { $0.0 == dealer.dealer }) {
+            let worst = dealer.fields.prefix(3).map { "\($0.table).\($0.column) \(Int(($0.validShare * 100).rounded()))%" }
+            say("    \(dealer.dealer)  score \(Int((dealer.score * 100).rounded()))%  worst: \(worst.joined(separator: ", "))")
+        }
     }
 
     /// Step 9: HQ's merged customers as an SQL table, read as a BI tool would (read-only,

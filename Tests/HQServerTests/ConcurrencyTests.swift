@@ -141,6 +141,12 @@ final class BlockingStore: SyncStore {
         try await inner.recordShape(dealer: dealer, report: report, schema: schema, atMillis: atMillis)
     }
     func fillTables(chunk: Int) async throws -> Int { try await inner.fillTables(chunk: chunk) }
+    func qualityReport(schema: SyncSchema, dealer: String?) async throws -> QualityReport {
+        try await inner.qualityReport(schema: schema, dealer: dealer)
+    }
+    func qualityIssues(dealer: String, schema: SyncSchema, limit: Int) async throws -> [StoreQualityIssue] {
+        try await inner.qualityIssues(dealer: dealer, schema: schema, limit: limit)
+    }
     func retentionStatus(feedDays: Int, schema: SyncSchema) async throws -> RetentionStatus {
         try await inner.retentionStatus(feedDays: feedDays, schema: schema)
     }

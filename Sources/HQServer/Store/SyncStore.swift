@@ -42,6 +42,10 @@ public protocol SyncStore: Sendable {
     func resendAll(to dealer: NodeID) async throws -> Int
     /// HQ's SQL tables, nil when this store keeps none.
     func tablesStatus() async throws -> TablesStatus?
+    /// Data quality per dealer, table and column (docs/QUALITY.md); one dealer's when given.
+    func qualityReport(schema: SyncSchema, dealer: String?) async throws -> QualityReport
+    /// A store's own open quality issues, at most `limit`.
+    func qualityIssues(dealer: String, schema: SyncSchema, limit: Int) async throws -> [StoreQualityIssue]
     /// The feed's retention horizon and the deleted rows waiting for a store's pull.
     func retentionStatus(feedDays: Int, schema: SyncSchema) async throws -> RetentionStatus
     /// Stores a dealer's report of its tables' columns and lets HQ's SQL tables learn from it

@@ -51,6 +51,10 @@ extension SyncSchema {
                 lines.append("    indexes:")
                 for index in table.indexes { lines.append("      - [\(index.map(Self.quoted).joined(separator: ", "))]") }
             }
+            if !table.quality.isEmpty {
+                lines.append("    quality:")
+                for rule in table.quality { lines.append("      - " + QualityDocument.yaml(rule, quoted: Self.quoted)) }
+            }
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -114,14 +118,14 @@ struct SchemaFieldError: Error {
 }
 
 /// A coding key that accepts any name, for listing the keys a mapping has.
-private struct AnyKey: CodingKey {
+struct AnyKey: CodingKey {
     var stringValue: String
     var intValue: Int? { nil }
     init(stringValue: String) { self.stringValue = stringValue }
     init?(intValue: Int) { nil }
 }
 
-private func refuseUnknownKeys(in decoder: Decoder, allowed: [String]) throws {
+func refuseUnknownKeys(in decoder: Decoder, allowed: [String]) throws {
     let container = try decoder.container(keyedBy: AnyKey.self)
     for key in container.allKeys where !allowed.contains(key.stringValue) {
         throw SchemaFieldError(
@@ -162,6 +166,7 @@ private struct SchemaDocument: Decodable {
                 throw fail("tables[\(index)].broadcast", "is true on an 'up' table, whose rows never leave HQ; use direction both or down")
             }
             try Self.validateColumns(table, path: "tables[\(index)]", fail: fail)
+            try QualityDocument.validate(table, path: "tables[\(index)].quality", fail: fail)
         }
         return SyncSchema(version: version, tables: tables.map(\.spec))
     }
@@ -193,7 +198,7 @@ private struct TableDocument: Decodable {
     var spec: TableSpec
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, direction, routing_column, broadcast, owners, on_delete_conflict, key, columns, indexes
+        case name, direction, routing_column, broadcast, owners, on_delete_conflict, key, columns, indexes, quality
     }
 
     init(from decoder: Decoder) throws {
@@ -237,7 +242,8 @@ private struct TableDocument: Decodable {
         spec = TableSpec(
             name: name, direction: direction, routingColumn: routing, broadcast: broadcast, owners: owners, deleteRule: rule,
             columns: columns, key: try container.decodeIfPresent([String].self, forKey: .key),
-            indexes: try container.decodeIfPresent([[String]].self, forKey: .indexes) ?? [])
+            indexes: try container.decodeIfPresent([[String]].self, forKey: .indexes) ?? [],
+            quality: try container.decodeIfPresent([QualityDocument].self, forKey: .quality)?.map(\.rule) ?? [])
     }
 
     private static func choice<T: RawRepresentable & CaseIterable>(

@@ -51,12 +51,15 @@ public struct TableSpec: Hashable, Sendable {
     public var key: [String]?
     /// Indexes HQ keeps on its SQL table (each a list of columns); stores ignore them.
     public var indexes: [[String]]
+    /// Data-quality rules HQ evaluates per column (docs/QUALITY.md); stores ignore them.
+    public var quality: [ColumnQuality]
 
     public init(
         name: String, direction: Direction, routingColumn: String? = nil, broadcast: Bool = false,
         owners: [String: MergePolicy.Owner] = [:], deleteRule: MergePolicy.DeleteRule = .updateWins,
-        columns: [ColumnSpec]? = nil, key: [String]? = nil, indexes: [[String]] = []
+        columns: [ColumnSpec]? = nil, key: [String]? = nil, indexes: [[String]] = [], quality: [ColumnQuality] = []
     ) {
+        self.quality = quality
         self.columns = columns
         self.key = key
         self.indexes = indexes

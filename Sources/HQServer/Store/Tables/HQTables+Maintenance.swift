@@ -12,7 +12,8 @@ extension HQTables {
     /// lag the store (never lead it): opening catches up this way, and a rebuild starts from 0.
     func reapply(_ db: Database, after: Int64, limit: Int) throws -> (count: Int, last: Int64) {
         let writer = try writer(db)
-        let names = writer.layouts.keys.sorted()
+        // Tables with quality rules are re-evaluated even before their layout is known.
+        let names = Set(writer.layouts.keys).union(quality.map { Array($0.evaluators.keys) } ?? []).sorted()
         guard !names.isEmpty else { return (0, after) }
         let rows = try Row.fetchAll(
             db,
@@ -73,7 +74,7 @@ extension HQTables {
             try db.execute(sql: "DROP TABLE IF EXISTS \(TableLayout.qualified(spec.name))")
             try db.execute(sql: "DELETE FROM \(Self.schemaName)._dealersync_layouts WHERE table_name = ?", arguments: [spec.name])
         }
-        for list in ["_dealersync_mismatches", "_dealersync_deleted", "_dealersync_unshaped", "_dealersync_fills"] {
+        for list in ["_dealersync_mismatches", "_dealersync_deleted", "_dealersync_unshaped", "_dealersync_fills", "_dealersync_quality_rows", "_dealersync_quality_issues"] {
             try db.execute(sql: "DELETE FROM \(Self.schemaName).\(list)")
         }
         try db.execute(sql: "UPDATE \(Self.schemaName)._dealersync_state SET feed_seq = 0 WHERE id = 1")

@@ -18,15 +18,19 @@ final class HQTables: Sendable {
     /// add at most this many NULL columns; declaring the columns closes even that.
     let maxColumns: Int
     private let cache = Mutex<(schemaVersion: Int, layouts: [String: TableLayout])?>(nil)
+    /// The schema's quality rules, evaluated as rows merge; nil when no table has any.
+    let quality: QualityWriter?
 
     init(schema: SyncSchema, maxColumns: Int = 500) {
         self.schema = schema
         self.maxColumns = maxColumns
+        let quality = QualityWriter(schema: schema)
+        self.quality = quality.evaluators.isEmpty ? nil : quality
     }
 
     /// The writer for one transaction, with the layouts as the tables file has them now.
     func writer(_ db: Database) throws -> TablesWriter {
-        TablesWriter(layouts: try layouts(db))
+        TablesWriter(layouts: try layouts(db), quality: quality, today: quality == nil ? "" : QualityWriter.today())
     }
 
     /// Every table that has a layout: declared ones, and learned ones once a store reported them.
@@ -92,6 +96,7 @@ final class HQTables: Sendable {
             -- column rows already carry, and where the fill is (row keys in order).
             CREATE TABLE IF NOT EXISTS \(schema)._dealersync_fills (table_name TEXT PRIMARY KEY NOT NULL, after BLOB NOT NULL);
             """)
+        try QualityWriter.ensure(db)
         for layout in try layouts(db).values.sorted(by: { $0.spec.name < $1.spec.name }) {
             try db.execute(sql: layout.createTable())
             for index in layout.createIndexes { try db.execute(sql: index) }

@@ -11,12 +11,19 @@ import SyncCore
 /// `_feed_seq`; an `up` table has `_dealer` too.
 struct TablesWriter {
     let layouts: [String: TableLayout]
+    /// Data-quality issues, kept with the rows (docs/QUALITY.md); nil when no table has rules.
+    var quality: QualityWriter? = nil
+    /// YYYY-MM-DD, for quality rules bounded by today.
+    var today = ""
     private static let schemaName = HQTables.schemaName
 
     /// Shows `merged` (just written to `rows` and the feed at `sequence`) in its table, in
     /// the caller's transaction: the row as the table's policy shows it, or gone.
     /// `advancesState`: false for a fill, which re-shows rows out of feed order.
     func apply(_ db: Database, table: String, merged: RowVersion, sequence: Int64, advancesState: Bool = true) throws {
+        if let quality, let spec = quality.schema.table(named: table) {
+            try quality.apply(db, spec: spec, merged: merged, keyColumns: layouts[table]?.key, sequence: sequence, today: today)
+        }
         if let layout = layouts[table] {
             let rowKey = Data(merged.key.bytes)
             try db.cachedStatement(sql: "DELETE FROM \(Self.schemaName)._dealersync_mismatches WHERE table_name = ? AND _row_key = ?")

@@ -1,0 +1,84 @@
+import DataQuality
+import Foundation
+import GRDB
+import SyncCore
+
+/// Keeps each row's data-quality issues (docs/QUALITY.md) in HQ's tables file, in the
+/// merge's transaction: `_dealersync_quality_rows` (every row of a table with rules, and the
+/// store it is scored against) and `_dealersync_quality_issues` (each open issue, with the
+/// row's key as the store knows it and what to correct, never the value). A merge replaces
+/// the row's issues, so a fixed value closes its issue and a broken one opens it.
+///
+/// A row is scored against the store responsible for it: for `up` rows the store they belong
+/// to; else the store the routing column names (e.g. `home_dealer`), else the store that
+/// created it. That store holds the row, so it only ever hears of rows it has.
+struct QualityWriter: Sendable {
+    static let schemaName = HQTables.schemaName
+    let evaluators: [String: QualityEvaluator]
+    let schema: SyncSchema
+
+    init(schema: SyncSchema) {
+        self.schema = schema
+        var evaluators: [String: QualityEvaluator] = [:]
+        for spec in schema.tables where !spec.quality.isEmpty { evaluators[spec.name] = QualityEvaluator(rules: spec.quality) }
+        self.evaluators = evaluators
+    }
+
+    static func ensure(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE IF NOT EXISTS \(schemaName)._dealersync_quality_rows (
+                table_name TEXT NOT NULL, _row_key BLOB NOT NULL, dealer TEXT NOT NULL, key_json TEXT NOT NULL,
+                PRIMARY KEY (table_name, _row_key)) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS \(schemaName)._dealersync_quality_rows_by_dealer ON _dealersync_quality_rows (dealer, table_name);
+            CREATE TABLE IF NOT EXISTS \(schemaName)._dealersync_quality_issues (
+                table_name TEXT NOT NULL, _row_key BLOB NOT NULL, column_name TEXT NOT NULL, rule TEXT NOT NULL,
+                dealer TEXT NOT NULL, key_json TEXT NOT NULL, hint TEXT NOT NULL, _feed_seq INTEGER NOT NULL,
+                PRIMARY KEY (table_name, _row_key, column_name)) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS \(schemaName)._dealersync_quality_issues_by_dealer ON _dealersync_quality_issues (dealer, table_name);
+            """)
+    }
+
+    /// Replaces the issues of `merged` (just merged at `sequence`); a deleted row has none.
+    func apply(_ db: Database, spec: TableSpec, merged: RowVersion, keyColumns: [String]?, sequence: Int64, today: String) throws {
+        guard let evaluator = evaluators[spec.name] else { return }
+        let rowKey = Data(merged.key.bytes)
+        try db.cachedStatement(sql: "DELETE FROM \(Self.schemaName)._dealersync_quality_issues WHERE table_name = ? AND _row_key = ?")
+            .execute(arguments: [spec.name, rowKey])
+        guard merged.isAlive(policy: spec.policy) else {
+            try db.cachedStatement(sql: "DELETE FROM \(Self.schemaName)._dealersync_quality_rows WHERE table_name = ? AND _row_key = ?")
+                .execute(arguments: [spec.name, rowKey])
+            return
+        }
+        var values = merged.values(policy: spec.policy)
+        var keyValues = merged.key.values
+        if spec.direction == .up { keyValues = Array(keyValues.dropFirst()) }
+        for (name, value) in zip(keyColumns ?? spec.key ?? [], keyValues) { values[name] = value }
+        let dealer = Self.responsibleDealer(spec: spec, merged: merged, values: values)
+        let keyJSON = String(decoding: try JSONEncoder.sorted.encode(keyValues.map(TypedValue.init)), as: UTF8.self)
+        try db.cachedStatement(sql: """
+            INSERT INTO \(Self.schemaName)._dealersync_quality_rows (table_name, _row_key, dealer, key_json) VALUES (?, ?, ?, ?)
+            ON CONFLICT DO UPDATE SET dealer = excluded.dealer, key_json = excluded.key_json
+            """).execute(arguments: [spec.name, rowKey, dealer, keyJSON])
+        for issue in evaluator.issues(values, today: today) {
+            try db.cachedStatement(sql: """
+                INSERT INTO \(Self.schemaName)._dealersync_quality_issues (table_name, _row_key, column_name, rule, dealer, key_json, hint, _feed_seq)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [spec.name, rowKey, issue.column, issue.rule.rawValue, dealer, keyJSON, issue.hint, sequence])
+        }
+    }
+
+    static func responsibleDealer(spec: TableSpec, merged: RowVersion, values: [String: SQLValue]) -> String {
+        if spec.direction == .up, case .text(let dealer)? = merged.key.values.first { return dealer }
+        if let column = spec.routingColumn, case .text(let dealer)? = values[column], (try? NodeID(dealer)) != nil { return dealer }
+        return merged.origin.node.rawValue
+    }
+
+    /// Today in UTC as YYYY-MM-DD, for `max: today`.
+    static func today(_ now: Date = Date()) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd"
+        return formatter.string(from: now)
+    }
+}
