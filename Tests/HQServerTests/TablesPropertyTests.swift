@@ -175,7 +175,7 @@ struct TablesPropertyTests {
                 let values = columns.map { column in column.name == "id" ? change.key[0].value : change.values[column.name]?.value ?? .null }
                 try db.execute(
                     sql: "INSERT INTO t VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))",
-                    arguments: StatementArguments(values.map(TablesWriter.databaseValue)))
+                    arguments: StatementArguments(values.map(\.databaseValue)))
                 return try Row.fetchOne(db, sql: "SELECT * FROM t")!
             }
             // `storage` tells 5 from 5.0, which DatabaseValue's == does not.

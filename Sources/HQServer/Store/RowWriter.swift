@@ -16,6 +16,8 @@ struct RowWriter {
     /// HQ's SQL tables, updated with each merged row (nil: not kept).
     let tables: TablesWriter?
     private(set) var sequence: UInt64 = 0
+    /// The feed's last sequence when the transaction began.
+    private var startSequence: UInt64 = 0
     private(set) var conflictCount = 0
 
     /// What happened to one row.
@@ -35,6 +37,7 @@ struct RowWriter {
         self.atMillis = atMillis
         self.maxRowBytes = maxRowBytes
         sequence = try SQLiteSyncStore.latestSequence(db)
+        startSequence = sequence
     }
 
     /// Merges a row pushed by `dealer`, under the access rules of `PushAuthorization`.
@@ -122,7 +125,9 @@ struct RowWriter {
             arguments: [spec.name, key, bytes, seq, routed])
         try db.cachedStatement(sql: "INSERT INTO feed (seq, table_name, row_key, version, source, at_ms) VALUES (?, ?, ?, ?, ?, ?)").execute(
             arguments: [seq, spec.name, key, bytes, source, atMillis])
-        try tables?.apply(db, table: spec.name, merged: result.merged, sequence: seq)
+        try tables?.apply(
+            db, table: spec.name, merged: result.merged, sequence: seq, previousAlive: stored?.version.isAlive(policy: policy) ?? false,
+            advancesState: false)
         if let pusher, spec.direction.dealerPulls {
             try hold(pusher.rawValue, spec.name, key, knownSequence: pusherHasIt ? seq : nil)
         }
@@ -133,6 +138,13 @@ struct RowWriter {
             try log(conflict, seq: seq)
         }
         return .applied
+    }
+
+    /// Ends the transaction's writes: HQ's SQL tables now show every change up to `sequence`
+    /// (one update a transaction, not one a row).
+    func finish() throws {
+        guard let tables, sequence > startSequence else { return }
+        try tables.markApplied(db, through: Int64(bitPattern: sequence))
     }
 
     /// Records that `dealer` holds the row; `knownSequence` is the version it already has

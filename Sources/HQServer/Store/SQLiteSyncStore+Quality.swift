@@ -51,35 +51,48 @@ public struct StoreQualityIssue: Codable, Sendable, Hashable {
 
 extension SQLiteSyncStore {
     public func qualityReport(schema: SyncSchema, dealer: String?) async throws -> QualityReport {
-        guard tables?.quality != nil else { return QualityReport(score: 1, dealers: []) }
+        guard let tables, tables.quality != nil else { return QualityReport(score: 1, dealers: []) }
         return try await pool.read { db in
-            let filter = dealer == nil ? "" : " WHERE dealer = ?"
-            let arguments: StatementArguments = dealer.map { [$0] } ?? []
-            var rows: [String: [String: Int]] = [:]  // dealer → table → rows
-            for row in try Row.fetchAll(
-                db, sql: "SELECT dealer, table_name, count(*) AS n FROM \(HQTables.schemaName)._dealersync_quality_rows\(filter) GROUP BY 1, 2",
-                arguments: arguments)
-            {
-                rows[row["dealer"], default: [:]][row["table_name"]] = row["n"]
+            let layouts = try tables.layouts(db)
+            let ruled = schema.tables.filter { !$0.quality.isEmpty && layouts[$0.name] != nil }
+            var rows: [String: [String: Int]] = [:]  // dealer → table → rows scored
+            for spec in ruled {
+                let who = QualityWriter.dealerSQL(spec)
+                for row in try Row.fetchAll(
+                    db, sql: "SELECT \(who) AS dealer, count(*) AS n FROM \(TableLayout.qualified(spec.name))\(dealer == nil ? "" : " WHERE \(who) = ?") GROUP BY 1",
+                    arguments: dealer.map { [$0] } ?? [])
+                {
+                    rows[row["dealer"] ?? "?", default: [:]][spec.name] = row["n"]
+                }
             }
             var counts: [String: (missing: Int, invalid: Int, shared: Int)] = [:]  // "dealer|table|column"
             for row in try Row.fetchAll(
                 db,
-                sql: "SELECT dealer, table_name, column_name, rule = 'missing' AS missing, count(*) AS n FROM \(HQTables.schemaName)._dealersync_quality_issues\(filter) GROUP BY 1, 2, 3, 4",
-                arguments: arguments)
+                sql: """
+                    SELECT dealer, table_name, column_name, rule = 'missing' AS missing, count(*) AS n FROM \(HQTables.schemaName)._dealersync_quality_issues
+                    \(dealer == nil ? "" : "WHERE dealer = ?") GROUP BY 1, 2, 3, 4
+                    """,
+                arguments: dealer.map { [$0] } ?? [])
             {
                 let id = "\(row["dealer"] as String)|\(row["table_name"] as String)|\(row["column_name"] as String)"
                 if row["missing"] as Bool { counts[id, default: (0, 0, 0)].missing += row["n"] } else { counts[id, default: (0, 0, 0)].invalid += row["n"] }
             }
-            for (spec, rule, limit) in schema.tables.flatMap({ spec in spec.quality.compactMap { rule in rule.sharedLimit.map { (spec, rule, $0) } } }) {
-                for row in try Self.sharedValueRows(db, table: spec.name, column: rule.column, limit: limit, dealer: dealer) {
-                    counts["\(row.dealer)|\(spec.name)|\(rule.column)", default: (0, 0, 0)].shared += row.rows
+            for spec in ruled {
+                for rule in spec.quality {
+                    guard let limit = rule.sharedLimit, let shared = Self.sharedValues(spec, column: rule.column, limit: limit, layout: layouts[spec.name]) else { continue }
+                    let who = QualityWriter.dealerSQL(spec)
+                    for row in try Row.fetchAll(
+                        db, sql: "SELECT \(who) AS dealer, count(*) AS n \(shared)\(dealer == nil ? "" : " AND \(who) = ?") GROUP BY 1",
+                        arguments: dealer.map { [$0] } ?? [])
+                    {
+                        counts["\(row["dealer"] ?? "?")|\(spec.name)|\(rule.column)", default: (0, 0, 0)].shared += row["n"]
+                    }
                 }
             }
             var dealers: [QualityReport.Dealer] = []
             for (id, tables) in rows.sorted(by: { $0.key < $1.key }) {
                 var fields: [QualityReport.Field] = []
-                for spec in schema.tables {
+                for spec in ruled {
                     guard let count = tables[spec.name], count > 0 else { continue }
                     for rule in spec.quality {
                         let found = counts["\(id)|\(spec.name)|\(rule.column)"] ?? (0, 0, 0)
@@ -100,7 +113,7 @@ extension SQLiteSyncStore {
 
     /// A store's own open issues (at most `limit`), its shared values included.
     public func qualityIssues(dealer: String, schema: SyncSchema, limit: Int) async throws -> [StoreQualityIssue] {
-        guard tables?.quality != nil else { return [] }
+        guard let tables, tables.quality != nil else { return [] }
         return try await pool.read { db in
             var issues = try Row.fetchAll(
                 db,
@@ -111,48 +124,37 @@ extension SQLiteSyncStore {
                 arguments: [dealer, limit]
             ).map { row in
                 StoreQualityIssue(
-                    table: row["table_name"], key: Self.decodeKey(row["key_json"]), column: row["column_name"], rule: row["rule"], hint: row["hint"])
+                    table: row["table_name"], key: (try? JSONDecoder().decode([TypedValue].self, from: Data((row["key_json"] as String).utf8))) ?? [],
+                    column: row["column_name"], rule: row["rule"], hint: row["hint"])
             }
+            let layouts = try tables.layouts(db)
             for spec in schema.tables {
+                guard let layout = layouts[spec.name] else { continue }
                 for rule in spec.quality {
-                    guard let sharedLimit = rule.sharedLimit, issues.count < limit else { continue }
-                    for key in try Self.sharedValueKeys(db, table: spec.name, column: rule.column, limit: sharedLimit, dealer: dealer) {
+                    guard issues.count < limit, let sharedLimit = rule.sharedLimit,
+                        let shared = Self.sharedValues(spec, column: rule.column, limit: sharedLimit, layout: layout)
+                    else { continue }
+                    let keys = try Row.fetchAll(
+                        db, sql: "SELECT \(layout.key.map(quotedName).joined(separator: ", ")) \(shared) AND \(QualityWriter.dealerSQL(spec)) = ? LIMIT ?",
+                        arguments: [dealer, limit - issues.count])
+                    for key in keys {
                         issues.append(StoreQualityIssue(
-                            table: spec.name, key: Self.decodeKey(key), column: rule.column, rule: QualityIssue.Rule.shared.rawValue,
+                            table: spec.name, key: layout.key.map { TypedValue(SQLValue(key[$0] as DatabaseValue)) }, column: rule.column,
+                            rule: QualityIssue.Rule.shared.rawValue,
                             hint: "\(rule.column) is held by more than \(sharedLimit) records; enter the customer's own value"))
                     }
                 }
             }
-            return Array(issues.prefix(limit))
+            return issues
         }
     }
 
-    private static func decodeKey(_ json: String) -> [TypedValue] {
-        (try? JSONDecoder().decode([TypedValue].self, from: Data(json.utf8))) ?? []
-    }
-
-    /// `FROM` and `WHERE` of the rows of `table` whose `column` value more than `limit` rows hold.
-    private static func sharedValueSQL(_ db: Database, table: String, column: String, limit: Int) throws -> String? {
-        let columns = try String.fetchAll(db, sql: "SELECT name FROM pragma_table_xinfo(?, ?)", arguments: [table, HQTables.schemaName])
-        guard columns.contains(column) else { return nil }
-        let t = TableLayout.qualified(table)
+    /// `FROM … WHERE …` of the rows of `spec`'s SQL table whose `column` value more than
+    /// `limit` rows hold; nil when the table does not have the column.
+    private static func sharedValues(_ spec: TableSpec, column: String, limit: Int, layout: TableLayout?) -> String? {
+        guard let layout, layout.knownColumns.contains(column.lowercased()) else { return nil }
+        let table = layout.qualifiedName
         let c = quotedName(column)
-        return """
-            FROM \(t) t JOIN \(HQTables.schemaName)._dealersync_quality_rows q ON q.table_name = '\(table.replacingOccurrences(of: "'", with: "''"))' AND q._row_key = t._row_key
-            WHERE t.\(c) IN (SELECT \(c) FROM \(t) WHERE \(c) IS NOT NULL GROUP BY \(c) HAVING count(*) > \(limit))
-            """
-    }
-
-    private static func sharedValueRows(_ db: Database, table: String, column: String, limit: Int, dealer: String?) throws -> [(dealer: String, rows: Int)] {
-        guard let from = try sharedValueSQL(db, table: table, column: column, limit: limit) else { return [] }
-        return try Row.fetchAll(
-            db, sql: "SELECT q.dealer, count(*) AS n \(from)\(dealer == nil ? "" : " AND q.dealer = ?") GROUP BY q.dealer",
-            arguments: dealer.map { [$0] } ?? []
-        ).map { ($0["dealer"], $0["n"]) }
-    }
-
-    private static func sharedValueKeys(_ db: Database, table: String, column: String, limit: Int, dealer: String) throws -> [String] {
-        guard let from = try sharedValueSQL(db, table: table, column: column, limit: limit) else { return [] }
-        return try String.fetchAll(db, sql: "SELECT q.key_json \(from) AND q.dealer = ? ORDER BY 1", arguments: [dealer])
+        return "FROM \(table) WHERE \(c) IN (SELECT \(c) FROM \(table) WHERE \(c) IS NOT NULL GROUP BY \(c) HAVING count(*) > \(limit))"
     }
 }

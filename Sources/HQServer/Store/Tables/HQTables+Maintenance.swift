@@ -74,7 +74,7 @@ extension HQTables {
             try db.execute(sql: "DROP TABLE IF EXISTS \(TableLayout.qualified(spec.name))")
             try db.execute(sql: "DELETE FROM \(Self.schemaName)._dealersync_layouts WHERE table_name = ?", arguments: [spec.name])
         }
-        for list in ["_dealersync_mismatches", "_dealersync_deleted", "_dealersync_unshaped", "_dealersync_fills", "_dealersync_quality_rows", "_dealersync_quality_issues"] {
+        for list in ["_dealersync_mismatches", "_dealersync_deleted", "_dealersync_unshaped", "_dealersync_fills", "_dealersync_quality_issues"] {
             try db.execute(sql: "DELETE FROM \(Self.schemaName).\(list)")
         }
         try db.execute(sql: "UPDATE \(Self.schemaName)._dealersync_state SET feed_seq = 0 WHERE id = 1")

@@ -4,14 +4,15 @@ import GRDB
 import SyncCore
 
 /// Keeps each row's data-quality issues (docs/QUALITY.md) in HQ's tables file, in the
-/// merge's transaction: `_dealersync_quality_rows` (every row of a table with rules, and the
-/// store it is scored against) and `_dealersync_quality_issues` (each open issue, with the
-/// row's key as the store knows it and what to correct, never the value). A merge replaces
-/// the row's issues, so a fixed value closes its issue and a broken one opens it.
+/// merge's transaction: `_dealersync_quality_issues`, each open issue with the row's key as
+/// the store knows it and what to correct, never the value. A merge replaces the row's
+/// issues, so a fixed value closes its issue and a broken one opens it. A clean row costs one
+/// indexed DELETE; the rows a dealer is scored on are counted from the SQL tables.
 ///
-/// A row is scored against the store responsible for it: for `up` rows the store they belong
-/// to; else the store the routing column names (e.g. `home_dealer`), else the store that
-/// created it. That store holds the row, so it only ever hears of rows it has.
+/// A row is scored against the store responsible for it (`responsibleDealer`): for `up` rows
+/// the store they belong to; else the store the routing column names (e.g. `home_dealer`),
+/// else the store that created it. That store holds the row, so it only ever hears of rows
+/// it has.
 struct QualityWriter: Sendable {
     static let schemaName = HQTables.schemaName
     let evaluators: [String: QualityEvaluator]
@@ -26,10 +27,6 @@ struct QualityWriter: Sendable {
 
     static func ensure(_ db: Database) throws {
         try db.execute(sql: """
-            CREATE TABLE IF NOT EXISTS \(schemaName)._dealersync_quality_rows (
-                table_name TEXT NOT NULL, _row_key BLOB NOT NULL, dealer TEXT NOT NULL, key_json TEXT NOT NULL,
-                PRIMARY KEY (table_name, _row_key)) WITHOUT ROWID;
-            CREATE INDEX IF NOT EXISTS \(schemaName)._dealersync_quality_rows_by_dealer ON _dealersync_quality_rows (dealer, table_name);
             CREATE TABLE IF NOT EXISTS \(schemaName)._dealersync_quality_issues (
                 table_name TEXT NOT NULL, _row_key BLOB NOT NULL, column_name TEXT NOT NULL, rule TEXT NOT NULL,
                 dealer TEXT NOT NULL, key_json TEXT NOT NULL, hint TEXT NOT NULL, _feed_seq INTEGER NOT NULL,
@@ -38,28 +35,25 @@ struct QualityWriter: Sendable {
             """)
     }
 
-    /// Replaces the issues of `merged` (just merged at `sequence`); a deleted row has none.
-    func apply(_ db: Database, spec: TableSpec, merged: RowVersion, keyColumns: [String]?, sequence: Int64, today: String) throws {
+    /// Replaces the issues of `merged` (just merged at `sequence`, showing `shown`); a deleted
+    /// row has none.
+    func apply(
+        _ db: Database, spec: TableSpec, merged: RowVersion, shown: [String: SQLValue], alive: Bool, keyColumns: [String]?, sequence: Int64, today: String
+    ) throws {
         guard let evaluator = evaluators[spec.name] else { return }
         let rowKey = Data(merged.key.bytes)
         try db.cachedStatement(sql: "DELETE FROM \(Self.schemaName)._dealersync_quality_issues WHERE table_name = ? AND _row_key = ?")
             .execute(arguments: [spec.name, rowKey])
-        guard merged.isAlive(policy: spec.policy) else {
-            try db.cachedStatement(sql: "DELETE FROM \(Self.schemaName)._dealersync_quality_rows WHERE table_name = ? AND _row_key = ?")
-                .execute(arguments: [spec.name, rowKey])
-            return
-        }
-        var values = merged.values(policy: spec.policy)
+        guard alive else { return }
+        var values = shown
         var keyValues = merged.key.values
         if spec.direction == .up { keyValues = Array(keyValues.dropFirst()) }
         for (name, value) in zip(keyColumns ?? spec.key ?? [], keyValues) { values[name] = value }
+        let issues = evaluator.issues(values, today: today)
+        guard !issues.isEmpty else { return }
         let dealer = Self.responsibleDealer(spec: spec, merged: merged, values: values)
         let keyJSON = String(decoding: try JSONEncoder.sorted.encode(keyValues.map(TypedValue.init)), as: UTF8.self)
-        try db.cachedStatement(sql: """
-            INSERT INTO \(Self.schemaName)._dealersync_quality_rows (table_name, _row_key, dealer, key_json) VALUES (?, ?, ?, ?)
-            ON CONFLICT DO UPDATE SET dealer = excluded.dealer, key_json = excluded.key_json
-            """).execute(arguments: [spec.name, rowKey, dealer, keyJSON])
-        for issue in evaluator.issues(values, today: today) {
+        for issue in issues {
             try db.cachedStatement(sql: """
                 INSERT INTO \(Self.schemaName)._dealersync_quality_issues (table_name, _row_key, column_name, rule, dealer, key_json, hint, _feed_seq)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -67,10 +61,20 @@ struct QualityWriter: Sendable {
         }
     }
 
+    /// The store a row is scored against; `dealerSQL` says the same in SQL over the table.
     static func responsibleDealer(spec: TableSpec, merged: RowVersion, values: [String: SQLValue]) -> String {
         if spec.direction == .up, case .text(let dealer)? = merged.key.values.first { return dealer }
-        if let column = spec.routingColumn, case .text(let dealer)? = values[column], (try? NodeID(dealer)) != nil { return dealer }
+        if let column = spec.routingColumn, case .text(let dealer)? = values[column] { return dealer }
         return merged.origin.node.rawValue
+    }
+
+    /// `responsibleDealer` over a row of the table's SQL table.
+    static func dealerSQL(_ spec: TableSpec) -> String {
+        if spec.direction == .up { return "\"_dealer\"" }
+        if let column = spec.routingColumn {
+            return "coalesce(CASE WHEN typeof(\(quotedName(column))) = 'text' THEN \(quotedName(column)) END, \"_origin\")"
+        }
+        return "\"_origin\""
     }
 
     /// Today in UTC as YYYY-MM-DD, for `max: today`.

@@ -12,6 +12,8 @@ struct TableLayout: Sendable, Hashable {
     let names: [String]
     /// The DMS columns' names, lower-cased (SQLite compares names without case).
     let knownColumns: Set<String>
+    /// Each DMS column's affinity, in `columns` order (parsed once, checked for every value).
+    let affinities: [ColumnAffinity]
     let upsert: String
     let delete: String
 
@@ -27,6 +29,7 @@ struct TableLayout: Sendable, Hashable {
         self.key = key
         names = ["_row_key"] + (spec.direction == .up ? ["_dealer"] : []) + columns.map(\.name) + Self.provenance.map(\.name)
         knownColumns = Set(columns.map { $0.name.lowercased() })
+        affinities = columns.map { ColumnAffinity(declaredType: $0.declaredType) }
         let table = Self.qualified(spec.name)
         upsert = Self.upsert(into: table, names: names)
         delete = "DELETE FROM \(table) WHERE \"_row_key\" = ?"
