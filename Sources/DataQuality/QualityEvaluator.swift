@@ -1,5 +1,4 @@
 import CustomerIdentity
-import Foundation
 import SyncCore
 
 /// Evaluates a table's quality rules (`TableSpec.quality`) on one row's shown values. Pure
@@ -93,8 +92,17 @@ public struct QualityEvaluator: Sendable {
         case .real(let number): text = String(number)
         case .text(let string): text = string
         }
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        return trimmed.isEmpty ? nil : trimmed
+        return trimmed(text)
+    }
+
+    /// `text` without leading and trailing whitespace, nil when nothing is left. Foundation's
+    /// `trimmingCharacters` bridges through NSString: a third of this type's cost per row.
+    static func trimmed(_ text: String) -> String? {
+        let scalars = text.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return nil }
+        let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })!
+        if first == scalars.startIndex && last == scalars.index(before: scalars.endIndex) { return text }
+        return String(scalars[first...last])
     }
 
     /// Gender as stores write it: 男/女, M/F, male/female, 1/2.

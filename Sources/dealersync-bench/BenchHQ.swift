@@ -13,7 +13,7 @@ import SyncTestSupport
 /// the agent integration tests wire it. Agents reach it over HTTP through libcurl.
 final class BenchHQ: @unchecked Sendable {
     let directory = TemporaryDirectory("bench-hq")
-    let schema = try! SyncSchema(yaml: DealerSchema.syncSchemaYAML)
+    let schema: SyncSchema
     let store: SQLiteSyncStore
     let baseURL: String
     private(set) var tokens: [String: String] = [:]
@@ -27,11 +27,14 @@ final class BenchHQ: @unchecked Sendable {
         return logger
     }
 
-    /// `tables`: HQ keeps its SQL tables too (docs/HQ-TABLES.md).
-    init(dealers: [String], limits: HQLimits = HQLimits(), tables: Bool = false) async throws {
+    /// `tables`: HQ keeps its SQL tables too (docs/HQ-TABLES.md); `quality`: with the dealer
+    /// schema's data-quality rules (docs/QUALITY.md), evaluated with the tables.
+    init(dealers: [String], limits: HQLimits = HQLimits(), tables: Bool = false, quality: Bool = true) async throws {
+        var schema = try SyncSchema(yaml: DealerSchema.syncSchemaYAML)
+        if !quality { for index in schema.tables.indices { schema.tables[index].quality = [] } }
+        self.schema = schema
         let storePath = directory.file("hq.sqlite")
         let tablesPath = tables ? directory.file("hq.tables.sqlite") : nil
-        let schema = self.schema
         store = try SQLiteSyncStore(path: storePath, tables: tablesPath.map { ($0, schema) })
         for id in dealers {
             tokens[id] = try await Self.addDealer(id, to: store)

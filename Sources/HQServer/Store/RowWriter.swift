@@ -127,7 +127,7 @@ struct RowWriter {
             arguments: [seq, spec.name, key, bytes, source, atMillis])
         try tables?.apply(
             db, table: spec.name, merged: result.merged, sequence: seq, previousAlive: stored?.version.isAlive(policy: policy) ?? false,
-            advancesState: false)
+            isNew: stored == nil, advancesState: false)
         if let pusher, spec.direction.dealerPulls {
             try hold(pusher.rawValue, spec.name, key, knownSequence: pusherHasIt ? seq : nil)
         }

@@ -38,12 +38,15 @@ struct QualityWriter: Sendable {
     /// Replaces the issues of `merged` (just merged at `sequence`, showing `shown`); a deleted
     /// row has none.
     func apply(
-        _ db: Database, spec: TableSpec, merged: RowVersion, shown: [String: SQLValue], alive: Bool, keyColumns: [String]?, sequence: Int64, today: String
+        _ db: Database, spec: TableSpec, merged: RowVersion, shown: [String: SQLValue], alive: Bool, keyColumns: [String]?, sequence: Int64,
+        today: String, isNew: Bool
     ) throws {
         guard let evaluator = evaluators[spec.name] else { return }
         let rowKey = Data(merged.key.bytes)
-        try db.cachedStatement(sql: "DELETE FROM \(Self.schemaName)._dealersync_quality_issues WHERE table_name = ? AND _row_key = ?")
-            .execute(arguments: [spec.name, rowKey])
+        if !isNew {
+            try db.cachedStatement(sql: "DELETE FROM \(Self.schemaName)._dealersync_quality_issues WHERE table_name = ? AND _row_key = ?")
+                .execute(arguments: [spec.name, rowKey])
+        }
         guard alive else { return }
         var values = shown
         var keyValues = merged.key.values

@@ -21,18 +21,24 @@ struct TablesWriter {
     /// the caller's transaction: the row as the table's policy shows it, or gone.
     /// `previousAlive`: whether the row was alive before this merge, nil when unknown (a
     /// catch-up or fill); a row that was alive is not in the deleted list, so its delete
-    /// from that list is skipped. `advancesState`: false when the caller records the applied
+    /// from that list is skipped. `isNew`: HQ had no version of the row before (so no
+    /// mismatch, issue or deletion is listed for it: an initial load skips three deletes a row). `advancesState`: false when the caller records the applied
     /// sequence once for its transaction (`markApplied`), or for a fill, which re-shows rows
     /// out of feed order.
     func apply(
-        _ db: Database, table: String, merged: RowVersion, sequence: Int64, previousAlive: Bool? = nil, advancesState: Bool = true
+        _ db: Database, table: String, merged: RowVersion, sequence: Int64, previousAlive: Bool? = nil, isNew: Bool = false,
+        advancesState: Bool = true
     ) throws {
         if let spec = layouts[table]?.spec ?? quality?.schema.table(named: table) {
             let alive = merged.isAlive(policy: spec.policy)
             // The shown values, computed once for the table row, its mismatches and its quality.
             let shown = alive ? merged.values(policy: spec.policy) : [:]
-            try quality?.apply(db, spec: spec, merged: merged, shown: shown, alive: alive, keyColumns: layouts[table]?.key, sequence: sequence, today: today)
-            if let layout = layouts[table] { try show(db, merged, layout: layout, alive: alive, shown: shown, sequence: sequence, previousAlive: previousAlive) }
+            try quality?.apply(
+                db, spec: spec, merged: merged, shown: shown, alive: alive, keyColumns: layouts[table]?.key, sequence: sequence, today: today,
+                isNew: isNew)
+            if let layout = layouts[table] {
+                try show(db, merged, layout: layout, alive: alive, shown: shown, sequence: sequence, previousAlive: previousAlive, isNew: isNew)
+            }
         }
         if advancesState { try markApplied(db, through: sequence) }
     }
@@ -43,16 +49,19 @@ struct TablesWriter {
     }
 
     private func show(
-        _ db: Database, _ merged: RowVersion, layout: TableLayout, alive: Bool, shown: [String: SQLValue], sequence: Int64, previousAlive: Bool?
+        _ db: Database, _ merged: RowVersion, layout: TableLayout, alive: Bool, shown: [String: SQLValue], sequence: Int64, previousAlive: Bool?,
+        isNew: Bool
     ) throws {
         let table = layout.spec.name
         let rowKey = Data(merged.key.bytes)
-        try db.cachedStatement(sql: "DELETE FROM \(Self.schemaName)._dealersync_mismatches WHERE table_name = ? AND _row_key = ?")
-            .execute(arguments: [table, rowKey])
+        if !isNew {
+            try db.cachedStatement(sql: "DELETE FROM \(Self.schemaName)._dealersync_mismatches WHERE table_name = ? AND _row_key = ?")
+                .execute(arguments: [table, rowKey])
+        }
         try countUnshaped(db, merged, layout: layout)
         if alive {
             try db.cachedStatement(sql: layout.upsert).execute(arguments: Self.arguments(merged, layout: layout, shown: shown, sequence: sequence))
-            if previousAlive != true {
+            if previousAlive != true && !isNew {
                 try db.cachedStatement(sql: "DELETE FROM \(Self.schemaName)._dealersync_deleted WHERE table_name = ? AND _row_key = ?")
                     .execute(arguments: [table, rowKey])
             }
