@@ -128,6 +128,9 @@ struct QualityTests {
             _ = try await HostileDealerTests.push(client, hq, "DLR-1", [fixed], sequence: 2)
             let (_, after): (HTTPResponse.Status, StoreQuality?) = try await Self.get(client, hq, "/v1/dealers/DLR-2/quality", as: "DLR-2")
             #expect(after?.issues.isEmpty == true, "\(String(describing: after?.issues))")
+            let metrics = try await client.execute(uri: "/metrics", method: .get)
+            let text = String(decoding: metrics.body.readableBytesView, as: UTF8.self)
+            #expect(text.contains(#"dealersync_quality_score{dealer="DLR-1"}"#) && text.contains(#"dealersync_quality_score{dealer="DLR-2"}"#), "\(text.prefix(2000))")
         }
     }
 }

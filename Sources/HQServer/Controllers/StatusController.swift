@@ -23,7 +23,8 @@ public struct StatusController<Store: SyncStore>: Sendable {
         }
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/metrics") { _, _ in
-            Response(
+            await metrics.refreshQuality { try await store.qualityReport(schema: schema, dealer: nil) }
+            return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(bytes: metrics.prometheusText())))
         }

@@ -19,6 +19,9 @@ final class HQMetrics: Sendable {
     let uploadsReceiving: Metrics.Meter
     let ingestsApplying: Metrics.Meter
     private let refusals = Mutex<[String: Int]>([:])
+    /// When the quality gauges were last set: they come from a query over HQ's SQL tables,
+    /// run at most once a minute however often Prometheus scrapes.
+    private let qualityRefreshed = Mutex<ContinuousClock.Instant?>(nil)
 
     init() {
         factory = PrometheusMetricsFactory(registry: registry)
@@ -44,4 +47,18 @@ final class HQMetrics: Sendable {
     func refusals(of dealer: String) -> Int { refusals.withLock { $0[dealer] ?? 0 } }
 
     func prometheusText() -> [UInt8] { registry.emitToBuffer() }
+
+    /// Sets `dealersync_quality_score{dealer}` (0…1, docs/QUALITY.md) from `report` when the
+    /// last refresh is over a minute old. Dealer ids come from HQ's store, never from a request.
+    func refreshQuality(_ report: () async throws -> QualityReport) async {
+        let due = qualityRefreshed.withLock { last in
+            guard last.map({ ContinuousClock.now - $0 >= .seconds(60) }) ?? true else { return false }
+            last = ContinuousClock.now
+            return true
+        }
+        guard due, let report = try? await report() else { return }
+        for dealer in report.dealers {
+            Metrics.Gauge(label: "dealersync_quality_score", dimensions: [("dealer", dealer.dealer)], factory: factory).record(dealer.score)
+        }
+    }
 }
