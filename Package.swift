@@ -153,7 +153,7 @@ let package = Package(
             dependencies: ["SyncTestSupport"]),
         .testTarget(
             name: "DealershipDataTests",
-            dependencies: ["DealershipData"]),
+            dependencies: ["DealershipData", "DataQuality", "SyncCore"]),
         .testTarget(
             name: "DataQualityTests",
             dependencies: ["DataQuality", "CustomerIdentity", "SyncCore"]),
