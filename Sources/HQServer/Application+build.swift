@@ -54,6 +54,9 @@ public func buildApplication<Store: SyncStore>(
     let connections = ConnectionLimit(maxConnections: limits.maxConnections)
     var services: [any Service] = [HQWatchdog(notifier: systemd, check: { _ = try await store.latestSequence() }, logger: logger), filler]
     // Retention compacts the SQLite store's feed (docs/HQ.md, "Retention"); off with feed_days 0.
+    if let sqlite = store as? SQLiteSyncStore, config.schema.tables.contains(where: { !$0.quality.isEmpty }) {
+        services.append(QualitySnapshotService(store: sqlite, schema: config.schema, logger: logger))
+    }
     if let sqlite = store as? SQLiteSyncStore, config.retention.feedDays > 0 {
         services.append(RetentionService(store: sqlite, schema: config.schema, retention: config.retention, logger: logger))
     }

@@ -123,11 +123,18 @@ struct QualityTests {
             let score = fleet?.dealers.first { $0.dealer == "DLR-1" }?.score ?? 1
             #expect(score < 1 && score > 0)
 
+            #expect(try await hq.store.recordQualitySnapshot(schema: hq.config.schema, day: "2026-12-01") > 0, "yesterday's snapshot")
             // One corrected record drops the shared count under the limit: no shared issues left.
             let fixed = one.update(try #require(try await hq.store.rowVersion(table: "customers", key: RowKey([.text("A-1")]), dealer: one.node, schema: hq.config.schema)), ["mobile": .text("13700000001")])
             _ = try await HostileDealerTests.push(client, hq, "DLR-1", [fixed], sequence: 2)
             let (_, after): (HTTPResponse.Status, StoreQuality?) = try await Self.get(client, hq, "/v1/dealers/DLR-2/quality", as: "DLR-2")
             #expect(after?.issues.isEmpty == true, "\(String(describing: after?.issues))")
+            // Daily snapshots make the trend: yesterday's (before the fix) and today's.
+            #expect(try await hq.store.recordQualitySnapshot(schema: hq.config.schema, day: "2026-12-02") > 0)
+            let (_, trended): (HTTPResponse.Status, QualityReport?) = try await Self.get(client, hq, "/v1/quality?dealer=DLR-2", as: "crm")
+            let trend = trended?.dealers.first?.trend ?? []
+            #expect(trend.map(\.day) == ["2026-12-01", "2026-12-02"])
+            #expect(trend.count == 2 && trend[0].score < trend[1].score && trend[1].score == trended?.dealers.first?.score, "\(trend)")
             let metrics = try await client.execute(uri: "/metrics", method: .get)
             let text = String(decoding: metrics.body.readableBytesView, as: UTF8.self)
             #expect(text.contains(#"dealersync_quality_score{dealer="DLR-1"}"#) && text.contains(#"dealersync_quality_score{dealer="DLR-2"}"#), "\(text.prefix(2000))")

@@ -33,6 +33,14 @@ public struct QualityReport: Codable, Sendable, Hashable {
         public var score: Double
         /// Worst first.
         public var fields: [Field]
+        /// The score of each day with a snapshot, oldest first (the last 30).
+        public var trend: [DayScore] = []
+    }
+
+    public struct DayScore: Codable, Sendable, Hashable {
+        /// YYYY-MM-DD (UTC).
+        public var day: String
+        public var score: Double
     }
 
     public var score: Double
@@ -104,10 +112,42 @@ extension SQLiteSyncStore {
                 }
                 fields.sort { ($0.validShare, $0.table, $0.column) < ($1.validShare, $1.table, $1.column) }
                 let score = fields.isEmpty ? 1 : fields.map(\.validShare).reduce(0, +) / Double(fields.count)
-                dealers.append(QualityReport.Dealer(dealer: id, rows: tables.values.reduce(0, +), score: score, fields: fields))
+                let trend = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT day, avg(valid_share) AS score FROM \(HQTables.schemaName)._dealersync_quality_daily
+                        WHERE dealer = ? GROUP BY day ORDER BY day DESC LIMIT 30
+                        """,
+                    arguments: [id]
+                ).reversed().map { QualityReport.DayScore(day: $0["day"], score: $0["score"]) }
+                dealers.append(QualityReport.Dealer(dealer: id, rows: tables.values.reduce(0, +), score: score, fields: fields, trend: trend))
             }
             let score = dealers.isEmpty ? 1 : dealers.map(\.score).reduce(0, +) / Double(dealers.count)
             return QualityReport(score: score, dealers: dealers)
+        }
+    }
+
+    /// Records today's report (`day`, YYYY-MM-DD) as the day's snapshot, replacing an earlier
+    /// one of the same day; `QualitySnapshotService` runs it every hour. Returns the fields kept.
+    @discardableResult
+    public func recordQualitySnapshot(schema: SyncSchema, day: String) async throws -> Int {
+        guard tables?.quality != nil else { return 0 }
+        let report = try await qualityReport(schema: schema, dealer: nil)
+        return try await pool.write { db in
+            try db.execute(sql: "DELETE FROM \(HQTables.schemaName)._dealersync_quality_daily WHERE day = ?", arguments: [day])
+            var kept = 0
+            for dealer in report.dealers {
+                for field in dealer.fields {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO \(HQTables.schemaName)._dealersync_quality_daily
+                              (day, dealer, table_name, column_name, rows, missing, invalid, shared, valid_share) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            """,
+                        arguments: [day, dealer.dealer, field.table, field.column, field.rows, field.missing, field.invalid, field.shared, field.validShare])
+                    kept += 1
+                }
+            }
+            return kept
         }
     }
 

@@ -32,6 +32,11 @@ struct QualityWriter: Sendable {
                 dealer TEXT NOT NULL, key_json TEXT NOT NULL, hint TEXT NOT NULL, _feed_seq INTEGER NOT NULL,
                 PRIMARY KEY (table_name, _row_key, column_name)) WITHOUT ROWID;
             CREATE INDEX IF NOT EXISTS \(schemaName)._dealersync_quality_issues_by_dealer ON _dealersync_quality_issues (dealer, table_name);
+            -- A snapshot of every dealer's fields a day (the day's last), for a trend.
+            CREATE TABLE IF NOT EXISTS \(schemaName)._dealersync_quality_daily (
+                day TEXT NOT NULL, dealer TEXT NOT NULL, table_name TEXT NOT NULL, column_name TEXT NOT NULL,
+                rows INTEGER NOT NULL, missing INTEGER NOT NULL, invalid INTEGER NOT NULL, shared INTEGER NOT NULL, valid_share REAL NOT NULL,
+                PRIMARY KEY (day, dealer, table_name, column_name)) WITHOUT ROWID;
             """)
     }
 
