@@ -51,7 +51,7 @@ let package = Package(
         .target(
             name: "SyncCapture",
             dependencies: [
-                "SyncCore",
+                "SyncCore", "SQLiteValues",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -73,7 +73,7 @@ let package = Package(
         .target(
             name: "HQServer",
             dependencies: [
-                "SyncCore", "SystemdNotify", "DataQuality",
+                "SyncCore", "SystemdNotify", "DataQuality", "SQLiteValues",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -85,6 +85,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ]),
+
+        // SyncCore's values to and from GRDB's, exactly (the DMS side and HQ's SQL tables).
+        .target(
+            name: "SQLiteValues",
+            dependencies: ["SyncCore", .product(name: "GRDB", package: "GRDB.swift")]),
 
         // Pure: normalisers of what identifies a person or a vehicle (mainland mobile numbers,
         // resident ID numbers, VINs, names), shared by data quality and identity linking.
@@ -140,7 +145,7 @@ let package = Package(
 
         .testTarget(
             name: "SyncCoreTests",
-            dependencies: ["SyncCore", "SyncTestSupport"],
+            dependencies: ["SyncCore", "SyncTestSupport", "SQLiteValues"],
             exclude: ["Fixtures"]),
         .testTarget(
             name: "SyncCaptureTests",

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SQLiteValues
 @testable import HQServer
 import HummingbirdTesting
 import SyncCore

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SQLiteValues
 import SyncCore
 import Testing
 
@@ -70,14 +71,3 @@ struct ColumnAffinityTests {
     }
 }
 
-extension SQLValue {
-    var databaseValue: DatabaseValue {
-        switch self {
-        case .null: .null
-        case .integer(let value): value.databaseValue
-        case .real(let value): value.databaseValue
-        case .text(let value): value.databaseValue
-        case .blob(let bytes): Data(bytes).databaseValue
-        }
-    }
-}

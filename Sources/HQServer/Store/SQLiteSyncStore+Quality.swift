@@ -1,6 +1,7 @@
 import DataQuality
 import Foundation
 import GRDB
+import SQLiteValues
 import SyncCore
 
 /// Data quality per dealer, table and column (docs/QUALITY.md), read from the issues the
@@ -179,7 +180,7 @@ extension SQLiteSyncStore {
                         arguments: [dealer, limit - issues.count])
                     for key in keys {
                         issues.append(StoreQualityIssue(
-                            table: spec.name, key: layout.key.map { TypedValue(SQLValue(key[$0] as DatabaseValue)) }, column: rule.column,
+                            table: spec.name, key: layout.key.map { TypedValue(SQLValue(databaseValue: key[$0] as DatabaseValue)) }, column: rule.column,
                             rule: QualityIssue.Rule.shared.rawValue,
                             hint: "\(rule.column) is held by more than \(sharedLimit) records; enter the customer's own value"))
                     }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SQLiteValues
 import SyncCore
 
 /// How an operator settles a logged conflict.

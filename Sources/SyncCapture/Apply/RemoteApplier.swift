@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SQLiteValues
 import SyncCore
 
 /// What applying a page of remote versions did.

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SQLiteValues
 import SyncCore
 
 /// dealersync's state as seen inside one write transaction on the DMS file: the schema,

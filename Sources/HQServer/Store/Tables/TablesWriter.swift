@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SQLiteValues
 import SyncCore
 
 /// Writes HQ's SQL tables inside one write transaction, with the layouts `HQTables` read

@@ -3,9 +3,10 @@ import GRDB
 import SyncCore
 
 /// Exact conversion between SyncCore's values and GRDB's: both mirror SQLite's storage
-/// classes, so nothing is coerced on the way in or out.
+/// classes, so nothing is coerced on the way in or out. Used wherever dealersync writes
+/// values into SQLite: the DMS (SyncCapture) and HQ's SQL tables (HQServer).
 extension SQLValue {
-    init(databaseValue: DatabaseValue) {
+    public init(databaseValue: DatabaseValue) {
         switch databaseValue.storage {
         case .null: self = .null
         case .int64(let value): self = .integer(value)
@@ -15,7 +16,7 @@ extension SQLValue {
         }
     }
 
-    var databaseValue: DatabaseValue {
+    public var databaseValue: DatabaseValue {
         switch self {
         case .null: .null
         case .integer(let value): value.databaseValue
