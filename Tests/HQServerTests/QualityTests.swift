@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import HQServer
+@testable import HQServer
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -138,6 +138,18 @@ struct QualityTests {
             let metrics = try await client.execute(uri: "/metrics", method: .get)
             let text = String(decoding: metrics.body.readableBytesView, as: UTF8.self)
             #expect(text.contains(#"dealersync_quality_score{dealer="DLR-1"}"#) && text.contains(#"dealersync_quality_score{dealer="DLR-2"}"#), "\(text.prefix(2000))")
+        }
+    }
+
+    @Test("today's date for `max: today` agrees with a UTC DateFormatter, leap days and century years included")
+    func todayIsCalendarCorrect() {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd"
+        for seconds in [0.0, 951_782_400, 951_868_799, 1_709_164_800, 1_796_256_000, 4_107_542_400, 1_234_567_890.5] {
+            let date = Date(timeIntervalSince1970: seconds)
+            #expect(QualityWriter.today(date) == formatter.string(from: date), "\(seconds)")
         }
     }
 }
