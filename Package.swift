@@ -158,7 +158,7 @@ let package = Package(
             dependencies: ["SyncTestSupport"]),
         .testTarget(
             name: "DealershipDataTests",
-            dependencies: ["DealershipData", "DataQuality", "SyncCore"]),
+            dependencies: ["DealershipData", "DataQuality", "CustomerIdentity", "SyncCore"]),
         .testTarget(
             name: "DataQualityTests",
             dependencies: ["DataQuality", "CustomerIdentity", "SyncCore"]),

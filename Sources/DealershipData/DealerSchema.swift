@@ -18,7 +18,8 @@ public enum DealerSchema {
             occupation TEXT,
             source TEXT,
             created_at TEXT,
-            remarks TEXT
+            remarks TEXT,
+            id_number TEXT
         );
         CREATE TABLE IF NOT EXISTS vehicles (
             vin TEXT PRIMARY KEY,
@@ -81,6 +82,7 @@ public enum DealerSchema {
               - source: TEXT
               - created_at: TEXT
               - remarks: TEXT
+              - id_number: TEXT
             indexes:
               - [mobile]
               - [home_dealer]
@@ -104,6 +106,9 @@ public enum DealerSchema {
                 format: email
               - column: gender
                 allowed: [男, 女]
+              - column: id_number
+                format: resident_id
+                description: 身份证号
           - name: vehicles
             direction: both
             quality:
@@ -122,5 +127,18 @@ public enum DealerSchema {
             direction: both
           - name: service_lines
             direction: up
+        # One customer across stores (docs/IDENTITY.md): HQ links store records into people.
+        identity:
+          people: {table: customers, mobile: mobile, id_number: id_number, name: name, birth_date: birth_date}
+          vehicles: {table: vehicles, vin: vin, owner: customer_id}
+          history:
+            - {table: leads, person: customer_id}
+            - {table: service_orders, vehicle: vin}
+          # What a store sees of other stores' records when it looks a customer up at the counter.
+          counter:
+            customers: [name, customer_class, home_dealer]
+            vehicles: [vin, model, plate, sold_on]
+            leads: [source, state, model]
+            service_orders: [opened_on, status]
         """
 }

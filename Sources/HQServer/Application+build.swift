@@ -47,6 +47,7 @@ public func buildApplication<Store: SyncStore>(
     ShareController(store: store, schema: config.schema, limits: limits, notifier: notifier).addRoutes(to: router)
     StatusController(store: store, schema: config.schema, metrics: metrics, feedDays: config.retention.feedDays).addRoutes(to: router)
     QualityController(store: store, schema: config.schema).addRoutes(to: router)
+    CustomerController(store: store, schema: config.schema).addRoutes(to: router)
     let filler = TablesFiller(logger: logger) { try await store.fillTables(chunk: 2_000) }
     ShapeController(store: store, schema: config.schema, limits: limits, filler: filler, logger: logger).addRoutes(to: router)
     // Idle connections close (a long poll is not idle), and past max_connections a new
@@ -56,6 +57,9 @@ public func buildApplication<Store: SyncStore>(
     // Retention compacts the SQLite store's feed (docs/HQ.md, "Retention"); off with feed_days 0.
     if let sqlite = store as? SQLiteSyncStore, config.schema.tables.contains(where: { !$0.quality.isEmpty }) {
         services.append(QualitySnapshotService(store: sqlite, schema: config.schema, logger: logger))
+    }
+    if config.schema.identity != nil && config.tablesPath != nil {
+        services.append(IdentityService(store: store, notifier: notifier, logger: logger))
     }
     if let sqlite = store as? SQLiteSyncStore, config.retention.feedDays > 0 {
         services.append(RetentionService(store: sqlite, schema: config.schema, retention: config.retention, logger: logger))

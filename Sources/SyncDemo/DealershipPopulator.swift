@@ -16,8 +16,8 @@ public enum DealershipPopulator {
         let insertCustomer = try db.makeStatement(
             sql: """
                 INSERT INTO customers (id, name, mobile, birth_date, address, customer_class, home_dealer,
-                    gender, email, wechat, occupation, source, created_at, remarks)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    gender, email, wechat, occupation, source, created_at, remarks, id_number)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         let insertVehicle = try db.makeStatement(
             sql: """
@@ -32,6 +32,7 @@ public enum DealershipPopulator {
             try insertCustomer.execute(arguments: [
                 customer.id, customer.name, customer.mobile, customer.birthDate, customer.address, customer.customerClass, customer.homeDealer,
                 customer.gender, customer.email, customer.wechat, customer.occupation, customer.source, customer.createdAt, customer.remarks,
+                customer.residentID,
             ])
             let vehicle = generator.vehicle(for: customer)
             try insertVehicle.execute(arguments: [

@@ -137,6 +137,15 @@ final class BlockingStore: SyncStore {
     func acknowledgedSequence(dealer: NodeID) async throws -> UInt64 { try await inner.acknowledgedSequence(dealer: dealer) }
     func resendAll(to dealer: NodeID) async throws -> Int { try await inner.resendAll(to: dealer) }
     func tablesStatus() async throws -> TablesStatus? { try await inner.tablesStatus() }
+    func linkIdentities(chunk: Int) async throws -> Int { try await inner.linkIdentities(chunk: chunk) }
+    func identityStatus() async throws -> IdentityStatus? { try await inner.identityStatus() }
+    func findCustomers(_ query: CustomerQuery) async throws -> [String] { try await inner.findCustomers(query) }
+    func customer(id: String) async throws -> CustomerHistory? { try await inner.customer(id: id) }
+    func recordLookup(_ lookup: CustomerLookup) async throws { try await inner.recordLookup(lookup) }
+    func lookupCount(by who: String, sinceMillis: Int64) async throws -> Int { try await inner.lookupCount(by: who, sinceMillis: sinceMillis) }
+    func changeLink(_ change: LinkChange, _ a: RowKey, _ b: RowKey, by who: String) async throws -> (String, String) {
+        try await inner.changeLink(change, a, b, by: who)
+    }
     func recordShape(dealer: NodeID, report: ShapeReport, schema: SyncSchema, atMillis: Int64) async throws -> ShapeOutcome {
         try await inner.recordShape(dealer: dealer, report: report, schema: schema, atMillis: atMillis)
     }

@@ -56,6 +56,17 @@ public protocol SyncStore: Sendable {
 
     // MARK: Status
     func status(schema: SyncSchema) async throws -> [DealerStatus]
+
+    // One customer across stores (docs/IDENTITY.md); a store without identity throws
+    // `StoreError.notFound` (status: nil).
+    /// Links the next `chunk` people and vehicle changes; 0 when caught up.
+    func linkIdentities(chunk: Int) async throws -> Int
+    func identityStatus() async throws -> IdentityStatus?
+    func findCustomers(_ query: CustomerQuery) async throws -> [String]
+    func customer(id: String) async throws -> CustomerHistory?
+    func recordLookup(_ lookup: CustomerLookup) async throws
+    func lookupCount(by who: String, sinceMillis: Int64) async throws -> Int
+    func changeLink(_ change: LinkChange, _ a: RowKey, _ b: RowKey, by who: String) async throws -> (String, String)
 }
 
 public enum PrincipalKind: String, Sendable, Codable, CaseIterable {

@@ -56,6 +56,7 @@ extension SyncSchema {
                 for rule in table.quality { lines.append("      - " + QualityDocument.yaml(rule, quoted: Self.quoted)) }
             }
         }
+        if let identity { lines += IdentityDocument.yaml(identity, quoted: Self.quoted) }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -137,14 +138,16 @@ func refuseUnknownKeys(in decoder: Decoder, allowed: [String]) throws {
 private struct SchemaDocument: Decodable {
     var version: UInt64
     var tables: [TableDocument]
+    var identity: IdentityDocument?
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case version, tables }
+    enum CodingKeys: String, CodingKey, CaseIterable { case version, tables, identity }
 
     init(from decoder: Decoder) throws {
         try refuseUnknownKeys(in: decoder, allowed: CodingKeys.allCases.map(\.rawValue))
         let container = try decoder.container(keyedBy: CodingKeys.self)
         version = try container.decode(UInt64.self, forKey: .version)
         tables = try container.decode([TableDocument].self, forKey: .tables)
+        identity = try container.decodeIfPresent(IdentityDocument.self, forKey: .identity)
     }
 
     func validated(source: String) throws -> SyncSchema {
@@ -168,7 +171,8 @@ private struct SchemaDocument: Decodable {
             try Self.validateColumns(table, path: "tables[\(index)]", fail: fail)
             try QualityDocument.validate(table, path: "tables[\(index)].quality", fail: fail)
         }
-        return SyncSchema(version: version, tables: tables.map(\.spec))
+        if let identity { try IdentityDocument.validate(identity.spec, tables: tables.map(\.spec), fail: fail) }
+        return SyncSchema(version: version, tables: tables.map(\.spec), identity: identity?.spec)
     }
 
     /// `columns`, `key` and `indexes` (HQ's SQL table): the column rule every shape follows

@@ -7,10 +7,13 @@
 public struct SyncSchema: Hashable, Sendable {
     public var version: UInt64
     public var tables: [TableSpec]
+    /// One customer across stores (docs/IDENTITY.md); nil: HQ links nobody.
+    public var identity: IdentitySpec?
 
-    public init(version: UInt64, tables: [TableSpec]) {
+    public init(version: UInt64, tables: [TableSpec], identity: IdentitySpec? = nil) {
         self.version = version
         self.tables = tables
+        self.identity = identity
     }
 
     public func table(named name: String) -> TableSpec? { tables.first { $0.name == name } }

@@ -20,12 +20,15 @@ final class HQTables: Sendable {
     private let cache = Mutex<(schemaVersion: Int, layouts: [String: TableLayout])?>(nil)
     /// The schema's quality rules, evaluated as rows merge; nil when no table has any.
     let quality: QualityWriter?
+    /// Linking customers across stores, behind ingest (docs/IDENTITY.md); nil without `identity:`.
+    let identity: IdentityLinker?
 
     init(schema: SyncSchema, maxColumns: Int = 500) {
         self.schema = schema
         self.maxColumns = maxColumns
         let quality = QualityWriter(schema: schema)
         self.quality = quality.evaluators.isEmpty ? nil : quality
+        identity = IdentityLinker(schema: schema)
     }
 
     /// The writer for one transaction, with the layouts as the tables file has them now.
@@ -97,6 +100,7 @@ final class HQTables: Sendable {
             CREATE TABLE IF NOT EXISTS \(schema)._dealersync_fills (table_name TEXT PRIMARY KEY NOT NULL, after BLOB NOT NULL);
             """)
         try QualityWriter.ensure(db)
+        if identity != nil { try IdentityLinker.ensure(db) }
         for layout in try layouts(db).values.sorted(by: { $0.spec.name < $1.spec.name }) {
             try db.execute(sql: layout.createTable())
             for index in layout.createIndexes { try db.execute(sql: index) }
