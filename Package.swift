@@ -165,7 +165,7 @@ let package = Package(
         .testTarget(
             name: "HQServerTests",
             dependencies: [
-                "HQServer", "SyncTestSupport",
+                "HQServer", "SyncTestSupport", "DealershipData",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
