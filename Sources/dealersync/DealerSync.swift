@@ -17,7 +17,7 @@ struct DealerSync: AsyncParsableCommand {
             Compare:    `digest` prints a digest of synced rows, equal at a converged store and HQ.
             """,
         version: DealerSyncVersion.current,
-        subcommands: [Init.self, Status.self, Agent.self, Conflicts.self, Quality.self, Resync.self, PauseCapture.self, HQCommand.self, DigestCommand.self, DemoCommand.self])
+        subcommands: [Init.self, Status.self, Agent.self, Conflicts.self, Quality.self, Lookup.self, Resync.self, PauseCapture.self, HQCommand.self, DigestCommand.self, DemoCommand.self])
 
     static func main() async {
         LogOutput.bootstrap()

@@ -16,5 +16,5 @@ struct HQCommand: AsyncParsableCommand {
               dealersync hq status --json --store /var/lib/dealersync/hq.sqlite
             The administration commands work with the server stopped.
             """,
-        subcommands: [HQServeCommand.self, HQAddDealerCommand.self, HQRevokeDealerCommand.self, HQAddReaderCommand.self, HQShareCommand.self, HQStatusCommand.self, HQQualityCommand.self, HQRebuildTablesCommand.self])
+        subcommands: [HQServeCommand.self, HQAddDealerCommand.self, HQRevokeDealerCommand.self, HQAddReaderCommand.self, HQShareCommand.self, HQStatusCommand.self, HQQualityCommand.self, HQCustomersCommand.self, HQRebuildTablesCommand.self])
 }

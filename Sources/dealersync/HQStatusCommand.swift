@@ -27,7 +27,8 @@ struct HQStatusCommand: AsyncParsableCommand {
                 feedSequence: try await store.latestSequence(),
                 dealers: try await store.status(schema: schema ?? .init(version: 1, tables: [])),
                 tables: try await store.tablesStatus(),
-                retention: try await store.retentionStatus(feedDays: config?.retention.feedDays ?? 0, schema: schema ?? .init(version: 1, tables: [])))
+                retention: try await store.retentionStatus(feedDays: config?.retention.feedDays ?? 0, schema: schema ?? .init(version: 1, tables: [])),
+                identity: try await store.identityStatus())
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
@@ -74,6 +75,10 @@ struct HQStatusCommand: AsyncParsableCommand {
         if let tables = status.tables {
             lines.append("SQL tables: \(tables.path), up to feed sequence \(tables.feedSequence); " + tables.rows.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value) rows" }.joined(separator: ", ")
                 + (tables.filling.isEmpty ? "" : "; filling \(tables.filling.joined(separator: ", "))"))
+        }
+        if let identity = status.identity {
+            lines.append("Customers: \(identity.people) people from \(identity.records) store records, \(identity.peopleAtSeveralStores) at several stores; "
+                + "linking \(identity.pendingRows == 0 ? "caught up" : "\(identity.pendingRows) rows behind") (sequence \(identity.linkedSequence) of \(identity.latestSequence))")
         }
         if let retention = status.retention, retention.feedHorizon > 0 || retention.tombstones > 0 {
             lines.append("Feed: compacted up to sequence \(retention.feedHorizon) (feed_days \(retention.feedDays)); \(retention.tombstones) deleted rows wait for a store's pull"

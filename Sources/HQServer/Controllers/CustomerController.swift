@@ -74,7 +74,10 @@ public struct CustomerController<Store: SyncStore>: Sendable {
         }
     }
 
-    struct Found: Codable, Sendable { var customers: [CustomerHistory] }
+    /// The answer to a search or a counter lookup.
+    public struct Found: Codable, Sendable {
+        public var customers: [CustomerHistory]
+    }
     struct LinkBody: Codable, Sendable {
         var a: [TypedValue]
         var b: [TypedValue]

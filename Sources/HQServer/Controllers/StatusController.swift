@@ -18,12 +18,13 @@ public struct StatusController<Store: SyncStore>: Sendable {
             for index in dealers.indices { dealers[index].errors = metrics.refusals(of: dealers[index].id) }
             let body = FleetStatus(
                 feedSequence: try await store.latestSequence(), dealers: dealers, tables: try await store.tablesStatus(),
-                retention: try await store.retentionStatus(feedDays: feedDays, schema: schema))
+                retention: try await store.retentionStatus(feedDays: feedDays, schema: schema), identity: try await store.identityStatus())
             return PushController<Store>.json(Array(try JSONEncoder.sorted.encode(body)))
         }
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/metrics") { _, _ in
             await metrics.refreshQuality { try await store.qualityReport(schema: schema, dealer: nil) }
+            if let identity = try? await store.identityStatus() { metrics.recordIdentity(identity) }
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(bytes: metrics.prometheusText())))
@@ -39,16 +40,21 @@ public struct FleetStatus: Codable, Sendable {
     public var tables: TablesStatus?
     /// The feed's retention horizon and the deleted rows waiting for a store's pull.
     public var retention: RetentionStatus?
+    /// Customer linking (docs/IDENTITY.md): its lag behind ingest and what it found.
+    public var identity: IdentityStatus?
 
-    public init(feedSequence: UInt64, dealers: [DealerStatus], tables: TablesStatus? = nil, retention: RetentionStatus? = nil) {
+    public init(
+        feedSequence: UInt64, dealers: [DealerStatus], tables: TablesStatus? = nil, retention: RetentionStatus? = nil, identity: IdentityStatus? = nil
+    ) {
         self.feedSequence = feedSequence
         self.dealers = dealers
         self.tables = tables
         self.retention = retention
+        self.identity = identity
     }
 
     enum CodingKeys: String, CodingKey {
-        case dealers, tables, retention
+        case dealers, tables, retention, identity
         case feedSequence = "feed_sequence"
     }
 }

@@ -61,4 +61,13 @@ final class HQMetrics: Sendable {
             Metrics.Gauge(label: "dealersync_quality_score", dimensions: [("dealer", dealer.dealer)], factory: factory).record(dealer.score)
         }
     }
+
+    /// `dealersync_identity_lag_rows` (people and vehicle rows merged but not linked yet) and
+    /// `dealersync_identity_people`, from `/metrics` (docs/IDENTITY.md).
+    func recordIdentity(_ status: IdentityStatus) {
+        Metrics.Gauge(label: "dealersync_identity_lag_rows", factory: factory).record(status.pendingRows)
+        Metrics.Gauge(label: "dealersync_identity_lag_sequences", factory: factory).record(max(0, status.latestSequence - status.linkedSequence))
+        Metrics.Gauge(label: "dealersync_identity_people", factory: factory).record(status.people)
+        Metrics.Gauge(label: "dealersync_identity_people_at_several_stores", factory: factory).record(status.peopleAtSeveralStores)
+    }
 }
