@@ -140,7 +140,52 @@ public final class Demo {
         lines.forEach(say)
         try tablesQuery()
         try await qualityScores(store: store)
-        return converged
+        let linked = try await oneCustomer(store: store)
+        return converged && linked
+    }
+
+    /// Step 11: the same person typed in at two stores is one customer at HQ (docs/IDENTITY.md),
+    /// and a third store looks them up at its counter. True when both worked.
+    private func oneCustomer(store: SQLiteSyncStore) async throws -> Bool {
+        let shanghai = try await dms["DLR-SH01"]!.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT id, name, mobile, id_number FROM customers WHERE home_dealer = 'DLR-SH01' AND mobile <> '13800138000' ORDER BY rowid DESC LIMIT 1")!
+        }
+        let name: String = shanghai["name"], mobile: String = shanghai["mobile"]
+        let spaced = "+86 \(mobile.prefix(3)) \(mobile.dropFirst(3).prefix(4)) \(mobile.suffix(4))"
+        // The customer walks into the Beijing store, which types them its own way.
+        let walkIn = "BJ-WALKIN-\(options.seed)"
+        try await dms["DLR-BJ02"]!.write { db in
+            try db.execute(
+                sql: "INSERT INTO customers (id, name, mobile, home_dealer, customer_class, source) VALUES (?, ?, ?, 'DLR-BJ02', 'B', '展厅到店')",
+                arguments: [walkIn, String(name.prefix(1)) + " " + String(name.dropFirst()), spaced])
+        }
+        _ = try await settle()
+        while try await store.linkIdentities(chunk: 2_000) > 0 {}
+        let ids = try await store.findCustomers(CustomerQuery(kind: .mobile, value: mobile))
+        guard ids.count == 1, let id = ids.first, let customer = try await store.customer(id: id) else {
+            say("11. LINKING FAILED: the customer typed at DLR-SH01 and DLR-BJ02 is \(ids.count) people at HQ")
+            return false
+        }
+        let rules = Set(customer.links.map(\.rule)).sorted().joined(separator: ", ")
+        say("11. One customer at two stores: \(Self.mask(name)) typed at DLR-SH01 and (as \"\(Self.mask(String(name.prefix(1)) + " " + String(name.dropFirst())))\", +86 …) at DLR-BJ02 is one person at HQ, \(id)")
+        say("    linked by \(rules); golden record mobile \(Self.maskMobile(customer.golden["mobile"].flatMap { if case .text(let m) = $0.value { m } else { nil } })), responsible store \(customer.responsibleDealer ?? "-"), \(customer.vehicles.count) vehicle(s), \(customer.history.count) lead/order row(s)")
+        // A salesperson in Guangzhou asks HQ at the counter.
+        let response = try await transport.send(SyncAgent.HTTPRequest(
+            method: "POST", url: baseURL + "/v1/dealers/DLR-GZ03/lookups",
+            headers: [("Authorization", "Bearer \(tokens["DLR-GZ03"]!)"), ("Content-Type", "application/json")],
+            body: Array(#"{"mobile": "\#(spaced)"}"#.utf8)))
+        guard response.status == 200,
+            let found = try? JSONDecoder().decode(CustomerController<SQLiteSyncStore>.Found.self, from: Data(response.body)), let seen = found.customers.first
+        else {
+            say("    COUNTER LOOKUP FAILED at DLR-GZ03: HQ answered \(response.status)")
+            return false
+        }
+        let columns = Set(seen.records.flatMap { $0.values.keys }).sorted().joined(separator: ", ")
+        let log = try await store.lookupLog(limit: 1, who: "DLR-GZ03")
+        say("    DLR-GZ03 looked the mobile up at its counter: \(seen.records.count) records at \(Set(seen.records.map(\.dealer)).sorted().joined(separator: ", ")), "
+            + "\(seen.vehicles.count) vehicle(s), \(seen.history.count) history row(s); customer columns sent: \(columns); HQ recorded the lookup: \(log.count == 1 ? "yes" : "NO")")
+        return seen.records.count == 2 && log.count == 1
     }
 
     /// Step 10: each store's data-quality score and its worst fields (docs/QUALITY.md),
