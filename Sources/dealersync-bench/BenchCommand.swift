@@ -11,14 +11,14 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "dealersync-bench",
         abstract: "Measure dealersync against its baselines and goals.",
         discussion: """
-            Scenarios: capture, metadata, push, apply, wire, latency, initial-load, fleet, idle, status, hostile, catch-up, capture-gap, retention (default: all).
+            Scenarios: capture, metadata, push, apply, wire, latency, initial-load, fleet, idle, status, hostile, catch-up, capture-gap, retention, identity (default: all).
             Run in release mode for real figures:
               swift run -c release dealersync-bench capture latency
             --quick runs small sizes, to check that every scenario works (the tests do this).
             """)
 
     enum Scenario: String, CaseIterable, ExpressibleByArgument {
-        case capture, metadata, push, apply, wire, latency, initialLoad = "initial-load", fleet, idle, status, hostile, catchUp = "catch-up", captureGap = "capture-gap", retention
+        case capture, metadata, push, apply, wire, latency, initialLoad = "initial-load", fleet, idle, status, hostile, catchUp = "catch-up", captureGap = "capture-gap", retention, identity
     }
 
     @Argument(help: "Scenarios to run.")
@@ -61,6 +61,7 @@ struct BenchCommand: AsyncParsableCommand {
                 case .catchUp: figures += CatchUpScenario.run(quick: quick)
                 case .captureGap: figures += try CaptureGapScenario.run(quick: quick)
                 case .retention: figures += try await RetentionScenario.run(quick: quick)
+                case .identity: figures += try await IdentityScenario.run(quick: quick)
                 }
                 // Shown as they come: a full run takes minutes.
                 FileHandle.standardError.write(Data((Self.table(Array(figures[before...])) + "\n").utf8))

@@ -160,6 +160,18 @@ extension SQLiteSyncStore {
         return records
     }
 
+    /// Every store record's person: people-table row key bytes → global id (benchmarks and
+    /// checks against ground truth).
+    public func identityAssignments() async throws -> [Data: String] {
+        _ = try linker()
+        return try await pool.read { db in
+            var persons: [Data: String] = [:]
+            let rows = try Row.fetchCursor(db, sql: "SELECT _row_key, person_id FROM \(IdentityLinker.schemaName)._dealersync_identity_records")
+            while let row = try rows.next() { persons[row["_row_key"]] = row["person_id"] }
+            return persons
+        }
+    }
+
     // MARK: Lookups recorded
 
     public func recordLookup(_ lookup: CustomerLookup) async throws {
