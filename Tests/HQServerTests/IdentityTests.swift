@@ -253,3 +253,26 @@ struct IdentityTests {
         }
     }
 }
+
+extension IdentityTests {
+    @Test("a hostile store typing one customer's ID number and mobile into hundreds of records makes them nobody's, and cannot reach the real person")
+    func hostileStore() async throws {
+        let hq = try await HQFixture(schemaYAML: Self.schema, tables: true)
+        defer { hq.cleanUp() }
+        let app = try await buildApplication(hq.config)
+        try await app.test(.router) { client in
+            var one = FakeDealer("DLR-1"), two = FakeDealer("DLR-2"), hostile = FakeDealer("DLR-3")
+            let id = "11010519850228123" + String(ResidentIDCheck.character("11010519850228123")!)
+            _ = try await HostileDealerTests.push(client, hq, "DLR-1", [Self.customer(&one, "REAL-1", ["name": "王小明", "mobile": "13957290318", "id_number": id])], sequence: 1)
+            _ = try await HostileDealerTests.push(client, hq, "DLR-2", [Self.customer(&two, "REAL-2", ["name": "王小明", "id_number": id])], sequence: 1)
+            let copies = (0..<300).map { Self.customer(&hostile, "FAKE-\($0)", ["name": "王小明", "mobile": "13957290318", "id_number": id]) }
+            _ = try await HostileDealerTests.push(client, hq, "DLR-3", copies, sequence: 1)
+            let persons = try await Self.link(hq)
+            #expect(persons.count == 302)
+            let fakePeople = Set(copies.indices.map { persons["FAKE-\($0)"] })
+            #expect(!fakePeople.contains(persons["REAL-1"]), "the real customer is not merged with the hostile copies")
+            let status = try #require(try await hq.store.identityStatus())
+            #expect(status.peopleAtSeveralStores <= 1, "\(status)")
+        }
+    }
+}

@@ -57,6 +57,9 @@ struct IdentityLinker: Sendable {
             CREATE TABLE IF NOT EXISTS \(schemaName)._dealersync_identity_vehicles (
                 vin TEXT NOT NULL, owner BLOB NOT NULL, vehicle BLOB NOT NULL, PRIMARY KEY (vin, owner)) WITHOUT ROWID;
             CREATE INDEX IF NOT EXISTS \(schemaName)._dealersync_identity_vehicles_owner ON _dealersync_identity_vehicles (owner);
+            -- Values on so many records that they identify nobody (typed for others, or by a hostile store).
+            CREATE TABLE IF NOT EXISTS \(schemaName)._dealersync_identity_shared (
+                kind TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, value)) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS \(schemaName)._dealersync_identity_state (
                 id INTEGER PRIMARY KEY CHECK (id = 1), feed_seq INTEGER NOT NULL, next_person INTEGER NOT NULL);
             INSERT OR IGNORE INTO \(schemaName)._dealersync_identity_state (id, feed_seq, next_person) VALUES (1, 0, 1);
@@ -161,13 +164,23 @@ struct IdentityLinker: Sendable {
     private func relink(_ db: Database, _ record: RecordKey, keys: PersonKeys, touched: inout Set<RecordKey>) throws {
         var candidates: [RecordKey: (keys: PersonKeys, sameVehicle: Bool)] = [:]
         var sharedMobile = false
+        var keys = keys
+        var sharedID: String?
         if let id = keys.idNumber {
-            for (other, otherKeys) in try records(db, where: "id_number = ?", [id]) { candidates[other] = (otherKeys, false) }
+            let holders = try records(db, where: "id_number = ?", [id])
+            if try overHeld(db, column: "id_number", value: id, rule: .idNumber, holders: holders.count, touched: &touched) {
+                // Compared as if absent: found through the mobile, the record must not link by it.
+                sharedID = id
+                keys.idNumber = nil
+            } else {
+                for (other, otherKeys) in holders { candidates[other] = (otherKeys, false) }
+            }
         }
         if let mobile = keys.mobile {
             let holders = try records(db, where: "mobile = ?", [mobile])
             let names = Set(holders.map { $0.keys.name ?? "" } + [keys.name ?? ""])
-            sharedMobile = holders.count >= Self.maxCandidates || names.count > spec.sharedLimit
+            sharedMobile = try overHeld(db, column: "mobile", value: mobile, rule: .mobileAndName, holders: holders.count, touched: &touched)
+                || names.count > spec.sharedLimit
             if sharedMobile {
                 // The number now identifies nobody: links it made between others go too.
                 let keysOfHolders = holders.map(\.record.bytes)
@@ -208,7 +221,9 @@ struct IdentityLinker: Sendable {
             arguments: [record.bytes]).map(RecordKey.init))
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         for (other, candidate) in candidates where other != record && !splits.contains(other) {
-            guard let decision = LinkRules.decide(keys, candidate.keys, sharedMobile: sharedMobile, sameVehicle: candidate.sameVehicle) else {
+            var otherKeys = candidate.keys
+            if let sharedID, otherKeys.idNumber == sharedID { otherKeys.idNumber = nil }
+            guard let decision = LinkRules.decide(keys, otherKeys, sharedMobile: sharedMobile, sameVehicle: candidate.sameVehicle) else {
                 continue
             }
             let (a, b) = record < other ? (record, other) : (other, record)
@@ -232,6 +247,31 @@ struct IdentityLinker: Sendable {
             guard let layout = layouts[table], let name = layout.columns.first(where: { $0.name.lowercased() == column.lowercased() })?.name else { continue }
             try db.execute(sql: "CREATE INDEX IF NOT EXISTS \(TableLayout.qualified("_dealersync_ix_identity_\(table)_\(name)")) ON \(quotedName(table)) (\(quotedName(name)))")
         }
+    }
+
+    /// Whether `value` is on so many records (`maxCandidates`) that it identifies nobody:
+    /// one person is at a handful of stores, so it was typed for others, or by a hostile
+    /// store. The first time, the value is remembered (`_dealersync_identity_shared`) and the
+    /// links it made go; later records see it there at the cost of one lookup.
+    private func overHeld(_ db: Database, column: String, value: String, rule: LinkRule, holders: Int, touched: inout Set<RecordKey>) throws -> Bool {
+        guard holders >= Self.maxCandidates else { return false }
+        try db.execute(
+            sql: "INSERT OR IGNORE INTO \(Self.schemaName)._dealersync_identity_shared (kind, value) VALUES (?, ?)", arguments: [column, value])
+        guard db.changesCount > 0 else { return true }
+        let keys = try Data.fetchAll(
+            db, sql: "SELECT _row_key FROM \(Self.schemaName)._dealersync_identity_records WHERE \(column) = ?", arguments: [value])
+        for chunk in Self.chunks(keys) {
+            let marks = chunk.map { _ in "?" }.joined(separator: ", ")
+            let condition = "rule = ? AND (a IN (\(marks)) OR b IN (\(marks)))"
+            let values: [DatabaseValueConvertible?] = [rule.rawValue] + chunk + chunk
+            let arguments = StatementArguments(values)
+            for row in try Row.fetchAll(db, sql: "SELECT a, b FROM \(Self.schemaName)._dealersync_identity_links WHERE \(condition)", arguments: arguments) {
+                touched.insert(RecordKey(row["a"] as Data))
+                touched.insert(RecordKey(row["b"] as Data))
+            }
+            try db.execute(sql: "DELETE FROM \(Self.schemaName)._dealersync_identity_links WHERE \(condition)", arguments: arguments)
+        }
+        return true
     }
 
     // MARK: Manual links and splits
