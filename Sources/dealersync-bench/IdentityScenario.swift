@@ -81,8 +81,9 @@ enum IdentityScenario {
             reachable += LinkAccuracy.reachablePairs(Array(records))
             for record in records { truth.append((Data(RowKey([.text(record.customer.id)]).bytes), record.person)) }
             pending += records
-            // About 500 rows per store per batch, as agents push.
-            if pending.count >= 500 * min(storeCount, 50) || truth.count == total {
+            // About 500 rows per store per batch (agents push up to 5,000): each batch is one
+            // fsync at HQ, so smaller ones would measure the disk, not linking.
+            if pending.count >= 500 * storeCount || truth.count == total {
                 try await flush(pending)
                 pending.removeAll(keepingCapacity: true)
             }

@@ -21,8 +21,7 @@ struct GoldenRecord {
         let definitions = [#""global_id" TEXT PRIMARY KEY"#, #""responsible_dealer" TEXT"#, #""records" INTEGER NOT NULL"#]
             + columns.map { "\(quotedName($0.name)) \($0.declaredType)" } + [#""updated_at_ms" INTEGER NOT NULL"#]
         try db.execute(sql: "CREATE TABLE IF NOT EXISTS \(table) (\(definitions.joined(separator: ", ")))")
-        let existing = Set(try String.fetchAll(
-            db, sql: "SELECT lower(name) FROM pragma_table_info(?, ?)", arguments: ["\(linker.people.name)_golden", HQTables.schemaName]))
+        let existing = Set(try db.cachedValues(String.self, sql: "SELECT lower(name) FROM pragma_table_info(?, ?)", arguments: ["\(linker.people.name)_golden", HQTables.schemaName]))
         for column in columns where !existing.contains(column.name.lowercased()) {
             try db.execute(sql: "ALTER TABLE \(table) ADD COLUMN \(quotedName(column.name)) \(column.declaredType)")
         }
@@ -41,16 +40,14 @@ struct GoldenRecord {
             """
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         for person in persons {
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
+            let rows = try db.cachedRows(sql: """
                     SELECT r.dealer, r.changed_at_ms, r.by_hq\(names.isEmpty ? "" : ", " + select)
                     FROM \(IdentityLinker.schemaName)._dealersync_identity_records r LEFT JOIN \(layout.qualifiedName) t ON t."_row_key" = r._row_key
                     WHERE r.person_id = ?
                     """,
                 arguments: [person])
             guard !rows.isEmpty else {
-                try db.execute(sql: "DELETE FROM \(linker.goldenTable) WHERE global_id = ?", arguments: [person])
+                try db.cachedExecute(sql: "DELETE FROM \(linker.goldenTable) WHERE global_id = ?", arguments: [person])
                 continue
             }
             let dealer = Survivorship.responsibleDealer(rows.map { ($0["dealer"], $0["changed_at_ms"], $0["by_hq"]) })
@@ -63,7 +60,7 @@ struct GoldenRecord {
                 arguments.append(Survivorship.pick(candidates, hqOwned: linker.people.owners[name] == .hq) ?? .null)
             }
             arguments.append(now)
-            try db.execute(sql: insert, arguments: StatementArguments(arguments))
+            try db.cachedExecute(sql: insert, arguments: StatementArguments(arguments))
         }
     }
 

@@ -72,7 +72,7 @@ struct IdentityLinker: Sendable {
 
     /// The feed sequence linking has reached.
     static func linkedSequence(_ db: Database) throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT feed_seq FROM \(schemaName)._dealersync_identity_state WHERE id = 1") ?? 0
+        try db.cachedValue(Int64.self, sql: "SELECT feed_seq FROM \(schemaName)._dealersync_identity_state WHERE id = 1") ?? 0
     }
 
     // MARK: Linking the next changes
@@ -82,9 +82,7 @@ struct IdentityLinker: Sendable {
     func advance(_ db: Database, limit: Int, layouts: [String: TableLayout]) throws -> Int {
         let after = try Self.linkedSequence(db)
         let names = [people.name] + (vehicles.map { [$0.name] } ?? [])
-        let rows = try Row.fetchAll(
-            db,
-            sql: """
+        let rows = try db.cachedRows(sql: """
                 SELECT table_name, version, feed_seq FROM rows
                 WHERE feed_seq > ? AND +table_name IN (\(names.map { _ in "?" }.joined(separator: ", "))) ORDER BY feed_seq LIMIT \(limit)
                 """,
@@ -102,7 +100,7 @@ struct IdentityLinker: Sendable {
             }
         }
         try regroup(db, touched, golden: layouts[people.name])
-        try db.execute(sql: "UPDATE \(Self.schemaName)._dealersync_identity_state SET feed_seq = ? WHERE id = 1", arguments: [last["feed_seq"] as Int64])
+        try db.cachedExecute(sql: "UPDATE \(Self.schemaName)._dealersync_identity_state SET feed_seq = ? WHERE id = 1", arguments: [last["feed_seq"] as Int64])
         return rows.count
     }
 
@@ -111,11 +109,10 @@ struct IdentityLinker: Sendable {
         let record = RecordKey(Data(merged.key.bytes))
         touched.formUnion(try personMembers(db, of: record))
         touched.insert(record)
-        try db.execute(
-            sql: "DELETE FROM \(Self.schemaName)._dealersync_identity_links WHERE (a = ? OR b = ?) AND rule <> 'manual'",
+        try db.cachedExecute(sql: "DELETE FROM \(Self.schemaName)._dealersync_identity_links WHERE (a = ? OR b = ?) AND rule <> 'manual'",
             arguments: [record.bytes, record.bytes])
         guard merged.isAlive(policy: people.policy) else {
-            try db.execute(sql: "DELETE FROM \(Self.schemaName)._dealersync_identity_records WHERE _row_key = ?", arguments: [record.bytes])
+            try db.cachedExecute(sql: "DELETE FROM \(Self.schemaName)._dealersync_identity_records WHERE _row_key = ?", arguments: [record.bytes])
             return
         }
         let values = Self.columnValues(merged, spec: people, keyColumns: keyColumns)
@@ -125,10 +122,8 @@ struct IdentityLinker: Sendable {
             name: columns.name.flatMap { Self.text(values, $0) }, birthDate: columns.birthDate.flatMap { Self.text(values, $0) })
         let latest = TablesWriter.latestWrite(merged)
         let keyJSON = String(decoding: try JSONEncoder.sorted.encode(merged.key.values.map(TypedValue.init)), as: UTF8.self)
-        let person = try String.fetchOne(
-            db, sql: "SELECT person_id FROM \(Self.schemaName)._dealersync_identity_records WHERE _row_key = ?", arguments: [record.bytes])
-        try db.execute(
-            sql: """
+        let person = try db.cachedValue(String.self, sql: "SELECT person_id FROM \(Self.schemaName)._dealersync_identity_records WHERE _row_key = ?", arguments: [record.bytes])
+        try db.cachedExecute(sql: """
                 INSERT INTO \(Self.schemaName)._dealersync_identity_records
                     (_row_key, key_json, dealer, mobile, id_number, name, birth_date, changed_at_ms, by_hq, person_id)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -152,8 +147,7 @@ struct IdentityLinker: Sendable {
             let owner = Self.value(values, columns.owner), owner != .null
         else { return }
         let ownerKey = RecordKey(Data(RowKey([owner]).bytes))
-        try db.execute(
-            sql: "INSERT OR IGNORE INTO \(Self.schemaName)._dealersync_identity_vehicles (vin, owner, vehicle) VALUES (?, ?, ?)",
+        try db.cachedExecute(sql: "INSERT OR IGNORE INTO \(Self.schemaName)._dealersync_identity_vehicles (vin, owner, vehicle) VALUES (?, ?, ?)",
             arguments: [vin, ownerKey.bytes, Data(merged.key.bytes)])
         guard db.changesCount > 0, let keys = try self.keys(db, ownerKey) else { return }
         touched.insert(ownerKey)
@@ -186,8 +180,7 @@ struct IdentityLinker: Sendable {
                 let keysOfHolders = holders.map(\.record.bytes)
                 for chunk in stride(from: 0, to: keysOfHolders.count, by: 200).map({ Array(keysOfHolders[$0..<min($0 + 200, keysOfHolders.count)]) }) {
                     let marks = chunk.map { _ in "?" }.joined(separator: ", ")
-                    try db.execute(
-                        sql: "DELETE FROM \(Self.schemaName)._dealersync_identity_links WHERE rule = 'mobile_name' AND (a IN (\(marks)) OR b IN (\(marks)))",
+                    try db.cachedExecute(sql: "DELETE FROM \(Self.schemaName)._dealersync_identity_links WHERE rule = 'mobile_name' AND (a IN (\(marks)) OR b IN (\(marks)))",
                         arguments: StatementArguments(chunk + chunk))
                 }
                 touched.formUnion(holders.map(\.record))
@@ -196,9 +189,7 @@ struct IdentityLinker: Sendable {
             }
         }
         if vehicles != nil {
-            let owners = try Row.fetchAll(
-                db,
-                sql: """
+            let owners = try db.cachedRows(sql: """
                     SELECT DISTINCT o.owner FROM \(Self.schemaName)._dealersync_identity_vehicles v
                     JOIN \(Self.schemaName)._dealersync_identity_vehicles o ON o.vin = v.vin AND o.owner <> v.owner
                     WHERE v.owner = ? LIMIT \(Self.maxCandidates)
@@ -213,9 +204,7 @@ struct IdentityLinker: Sendable {
                 }
             }
         }
-        let splits = Set(try Data.fetchAll(
-            db,
-            sql: """
+        let splits = Set(try db.cachedValues(Data.self, sql: """
                 SELECT CASE WHEN a = ?1 THEN b ELSE a END FROM \(Self.schemaName)._dealersync_identity_splits WHERE a = ?1 OR b = ?1
                 """,
             arguments: [record.bytes]).map(RecordKey.init))
@@ -227,8 +216,7 @@ struct IdentityLinker: Sendable {
                 continue
             }
             let (a, b) = record < other ? (record, other) : (other, record)
-            try db.execute(
-                sql: """
+            try db.cachedExecute(sql: """
                     INSERT INTO \(Self.schemaName)._dealersync_identity_links (a, b, rule, confidence, made_by, made_at_ms) VALUES (?, ?, ?, ?, 'rules', ?)
                     ON CONFLICT DO UPDATE SET rule = excluded.rule, confidence = excluded.confidence, made_at_ms = excluded.made_at_ms
                     WHERE rule <> 'manual'
@@ -255,21 +243,19 @@ struct IdentityLinker: Sendable {
     /// links it made go; later records see it there at the cost of one lookup.
     private func overHeld(_ db: Database, column: String, value: String, rule: LinkRule, holders: Int, touched: inout Set<RecordKey>) throws -> Bool {
         guard holders >= Self.maxCandidates else { return false }
-        try db.execute(
-            sql: "INSERT OR IGNORE INTO \(Self.schemaName)._dealersync_identity_shared (kind, value) VALUES (?, ?)", arguments: [column, value])
+        try db.cachedExecute(sql: "INSERT OR IGNORE INTO \(Self.schemaName)._dealersync_identity_shared (kind, value) VALUES (?, ?)", arguments: [column, value])
         guard db.changesCount > 0 else { return true }
-        let keys = try Data.fetchAll(
-            db, sql: "SELECT _row_key FROM \(Self.schemaName)._dealersync_identity_records WHERE \(column) = ?", arguments: [value])
+        let keys = try db.cachedValues(Data.self, sql: "SELECT _row_key FROM \(Self.schemaName)._dealersync_identity_records WHERE \(column) = ?", arguments: [value])
         for chunk in Self.chunks(keys) {
             let marks = chunk.map { _ in "?" }.joined(separator: ", ")
             let condition = "rule = ? AND (a IN (\(marks)) OR b IN (\(marks)))"
             let values: [DatabaseValueConvertible?] = [rule.rawValue] + chunk + chunk
             let arguments = StatementArguments(values)
-            for row in try Row.fetchAll(db, sql: "SELECT a, b FROM \(Self.schemaName)._dealersync_identity_links WHERE \(condition)", arguments: arguments) {
+            for row in try db.cachedRows(sql: "SELECT a, b FROM \(Self.schemaName)._dealersync_identity_links WHERE \(condition)", arguments: arguments) {
                 touched.insert(RecordKey(row["a"] as Data))
                 touched.insert(RecordKey(row["b"] as Data))
             }
-            try db.execute(sql: "DELETE FROM \(Self.schemaName)._dealersync_identity_links WHERE \(condition)", arguments: arguments)
+            try db.cachedExecute(sql: "DELETE FROM \(Self.schemaName)._dealersync_identity_links WHERE \(condition)", arguments: arguments)
         }
         return true
     }
@@ -279,9 +265,8 @@ struct IdentityLinker: Sendable {
     /// Links two records by hand (a split between them is forgotten).
     func link(_ db: Database, _ a: RecordKey, _ b: RecordKey, by who: String, golden: TableLayout?) throws {
         let (x, y) = a < b ? (a, b) : (b, a)
-        try db.execute(sql: "DELETE FROM \(Self.schemaName)._dealersync_identity_splits WHERE a = ? AND b = ?", arguments: [x.bytes, y.bytes])
-        try db.execute(
-            sql: """
+        try db.cachedExecute(sql: "DELETE FROM \(Self.schemaName)._dealersync_identity_splits WHERE a = ? AND b = ?", arguments: [x.bytes, y.bytes])
+        try db.cachedExecute(sql: """
                 INSERT INTO \(Self.schemaName)._dealersync_identity_links (a, b, rule, confidence, made_by, made_at_ms) VALUES (?, ?, 'manual', 1, ?, ?)
                 ON CONFLICT DO UPDATE SET rule = 'manual', confidence = 1, made_by = excluded.made_by, made_at_ms = excluded.made_at_ms
                 """,
@@ -293,9 +278,8 @@ struct IdentityLinker: Sendable {
     /// puts them into one person again. Remembered, so the rules never link them again.
     func split(_ db: Database, _ a: RecordKey, _ b: RecordKey, by who: String, golden: TableLayout?) throws {
         let (x, y) = a < b ? (a, b) : (b, a)
-        try db.execute(sql: "DELETE FROM \(Self.schemaName)._dealersync_identity_links WHERE a = ? AND b = ?", arguments: [x.bytes, y.bytes])
-        try db.execute(
-            sql: "INSERT OR REPLACE INTO \(Self.schemaName)._dealersync_identity_splits (a, b, made_by, made_at_ms) VALUES (?, ?, ?, ?)",
+        try db.cachedExecute(sql: "DELETE FROM \(Self.schemaName)._dealersync_identity_links WHERE a = ? AND b = ?", arguments: [x.bytes, y.bytes])
+        try db.cachedExecute(sql: "INSERT OR REPLACE INTO \(Self.schemaName)._dealersync_identity_splits (a, b, made_by, made_at_ms) VALUES (?, ?, ?, ?)",
             arguments: [x.bytes, y.bytes, who, Int64(Date().timeIntervalSince1970 * 1000)])
         try regroup(db, Set(try personMembers(db, of: a) + personMembers(db, of: b) + [a, b]), golden: golden)
     }
@@ -310,9 +294,7 @@ struct IdentityLinker: Sendable {
         var seen = touched
         var queue = Array(touched)
         while let record = queue.popLast(), seen.count < Self.maxNeighbourhood {
-            var next = try Data.fetchAll(
-                db,
-                sql: """
+            var next = try db.cachedValues(Data.self, sql: """
                     SELECT b FROM \(Self.schemaName)._dealersync_identity_links WHERE a = ?1
                     UNION SELECT a FROM \(Self.schemaName)._dealersync_identity_links WHERE b = ?1
                     """,
@@ -323,9 +305,7 @@ struct IdentityLinker: Sendable {
         var keys: [RecordKey: PersonKeys] = [:]
         var previous: [RecordKey: String] = [:]
         for chunk in Self.chunks(Array(seen)) {
-            for row in try Row.fetchAll(
-                db,
-                sql: """
+            for row in try db.cachedRows(sql: """
                     SELECT _row_key, mobile, id_number, name, birth_date, person_id FROM \(Self.schemaName)._dealersync_identity_records
                     WHERE _row_key IN (\(chunk.map { _ in "?" }.joined(separator: ", ")))
                     """,
@@ -340,16 +320,14 @@ struct IdentityLinker: Sendable {
         var apart: [(RecordKey, RecordKey)] = []
         for chunk in Self.chunks(Array(keys.keys)) {
             let marks = chunk.map { _ in "?" }.joined(separator: ", ")
-            for row in try Row.fetchAll(
-                db, sql: "SELECT a, b, rule, confidence FROM \(Self.schemaName)._dealersync_identity_links WHERE a IN (\(marks))",
+            for row in try db.cachedRows(sql: "SELECT a, b, rule, confidence FROM \(Self.schemaName)._dealersync_identity_links WHERE a IN (\(marks))",
                 arguments: StatementArguments(chunk.map(\.bytes)))
             {
                 let a = RecordKey(row["a"] as Data), b = RecordKey(row["b"] as Data)
                 guard keys[b] != nil, let rule = LinkRule(rawValue: row["rule"]) else { continue }
                 links.append(.init(a: a, b: b, decision: LinkDecision(rule: rule, confidence: row["confidence"])))
             }
-            for row in try Row.fetchAll(
-                db, sql: "SELECT a, b FROM \(Self.schemaName)._dealersync_identity_splits WHERE a IN (\(marks))",
+            for row in try db.cachedRows(sql: "SELECT a, b FROM \(Self.schemaName)._dealersync_identity_splits WHERE a IN (\(marks))",
                 arguments: StatementArguments(chunk.map(\.bytes)))
             {
                 apart.append((RecordKey(row["a"] as Data), RecordKey(row["b"] as Data)))
@@ -366,8 +344,7 @@ struct IdentityLinker: Sendable {
             taken.insert(id)
             involved.insert(id)
             for record in group where previous[record] != id {
-                try db.execute(
-                    sql: "UPDATE \(Self.schemaName)._dealersync_identity_records SET person_id = ? WHERE _row_key = ?", arguments: [id, record.bytes])
+                try db.cachedExecute(sql: "UPDATE \(Self.schemaName)._dealersync_identity_records SET person_id = ? WHERE _row_key = ?", arguments: [id, record.bytes])
             }
         }
         if let layout, layout.spec.name == people.name {
@@ -379,9 +356,7 @@ struct IdentityLinker: Sendable {
 
     /// The records of `record`'s person (itself included), before any change.
     func personMembers(_ db: Database, of record: RecordKey) throws -> [RecordKey] {
-        try Data.fetchAll(
-            db,
-            sql: """
+        try db.cachedValues(Data.self, sql: """
                 SELECT _row_key FROM \(Self.schemaName)._dealersync_identity_records
                 WHERE person_id = (SELECT person_id FROM \(Self.schemaName)._dealersync_identity_records WHERE _row_key = ?) LIMIT \(Self.maxNeighbourhood)
                 """,
@@ -393,9 +368,7 @@ struct IdentityLinker: Sendable {
     }
 
     private func records(_ db: Database, where condition: String, _ arguments: [DatabaseValueConvertible]) throws -> [(record: RecordKey, keys: PersonKeys)] {
-        try Row.fetchAll(
-            db,
-            sql: """
+        try db.cachedRows(sql: """
                 SELECT _row_key, mobile, id_number, name, birth_date FROM \(Self.schemaName)._dealersync_identity_records
                 WHERE \(condition) LIMIT \(Self.maxCandidates)
                 """,
@@ -407,8 +380,8 @@ struct IdentityLinker: Sendable {
     }
 
     private func newPersonID(_ db: Database) throws -> String {
-        let next = try Int64.fetchOne(db, sql: "SELECT next_person FROM \(Self.schemaName)._dealersync_identity_state WHERE id = 1") ?? 1
-        try db.execute(sql: "UPDATE \(Self.schemaName)._dealersync_identity_state SET next_person = ? WHERE id = 1", arguments: [next + 1])
+        let next = try db.cachedValue(Int64.self, sql: "SELECT next_person FROM \(Self.schemaName)._dealersync_identity_state WHERE id = 1") ?? 1
+        try db.cachedExecute(sql: "UPDATE \(Self.schemaName)._dealersync_identity_state SET next_person = ? WHERE id = 1", arguments: [next + 1])
         return Self.personID(next)
     }
 
@@ -453,4 +426,25 @@ struct RecordKey: Hashable, Comparable, Sendable {
     let bytes: Data
     init(_ bytes: Data) { self.bytes = bytes }
     static func < (a: RecordKey, b: RecordKey) -> Bool { a.bytes.lexicographicallyPrecedes(b.bytes) }
+}
+
+extension Database {
+    // The linker runs the same few statements for every record it links, and GRDB preparing
+    // a statement (parse, authorizer, region) costs more than running it: these keep each
+    // one prepared per connection.
+    func cachedExecute(sql: String, arguments: StatementArguments = StatementArguments()) throws {
+        try cachedStatement(sql: sql).execute(arguments: arguments)
+    }
+
+    func cachedRows(sql: String, arguments: StatementArguments = StatementArguments()) throws -> [Row] {
+        try Row.fetchAll(cachedStatement(sql: sql), arguments: arguments)
+    }
+
+    func cachedValues<Value: DatabaseValueConvertible & StatementColumnConvertible>(_ type: Value.Type, sql: String, arguments: StatementArguments = StatementArguments()) throws -> [Value] {
+        try Value.fetchAll(cachedStatement(sql: sql), arguments: arguments)
+    }
+
+    func cachedValue<Value: DatabaseValueConvertible & StatementColumnConvertible>(_ type: Value.Type, sql: String, arguments: StatementArguments = StatementArguments()) throws -> Value? {
+        try Value.fetchOne(cachedStatement(sql: sql), arguments: arguments)
+    }
 }
