@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "SyncCore", targets: ["SyncCore"]),
     ],
     dependencies: [
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
@@ -73,8 +74,9 @@ let package = Package(
         .target(
             name: "HQServer",
             dependencies: [
-                "SyncCore", "SystemdNotify", "DataQuality", "SQLiteValues",
+                "SyncCore", "SystemdNotify", "DataQuality", "SQLiteValues", "CustomerIdentity",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -127,7 +129,7 @@ let package = Package(
         .executableTarget(
             name: "dealersync-bench",
             dependencies: [
-                "SyncCore", "SyncCapture", "SyncAgent", "HQServer", "SyncTestSupport", "DealershipData",
+                "SyncCore", "SyncCapture", "SyncAgent", "HQServer", "SyncTestSupport", "DealershipData", "SyncDemo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),

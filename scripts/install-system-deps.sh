@@ -6,7 +6,9 @@ set -euo pipefail
 
 # iproute2 and iptables: the network-fault tests build namespaces, shape links and drop packets.
 # faketime: the reliability tests run an agent with its clock a day off.
-packages=(libsqlite3-dev libcurl4-openssl-dev zlib1g-dev pkg-config sqlite3 iproute2 iptables faketime)
+# chromium and fonts-noto-cjk: the console tests drive HQ's web pages in headless Chromium;
+# without CJK fonts Chinese renders as empty boxes in screenshots.
+packages=(libsqlite3-dev libcurl4-openssl-dev zlib1g-dev pkg-config sqlite3 iproute2 iptables faketime chromium fonts-noto-cjk)
 
 missing=()
 for pkg in "${packages[@]}"; do

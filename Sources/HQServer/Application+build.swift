@@ -48,6 +48,7 @@ public func buildApplication<Store: SyncStore>(
     StatusController(store: store, schema: config.schema, metrics: metrics, feedDays: config.retention.feedDays).addRoutes(to: router)
     QualityController(store: store, schema: config.schema).addRoutes(to: router)
     CustomerController(store: store, schema: config.schema).addRoutes(to: router)
+    if config.console { ConsoleController(store: store, schema: config.schema).addRoutes(to: router) }
     let filler = TablesFiller(logger: logger) { try await store.fillTables(chunk: 2_000) }
     ShapeController(store: store, schema: config.schema, limits: limits, filler: filler, logger: logger).addRoutes(to: router)
     // Idle connections close (a long poll is not idle), and past max_connections a new
@@ -60,6 +61,9 @@ public func buildApplication<Store: SyncStore>(
     }
     if config.schema.identity != nil && config.tablesPath != nil {
         services.append(IdentityService(store: store, notifier: notifier, logger: logger))
+    }
+    if let sqlite = store as? SQLiteSyncStore, config.console {
+        services.append(StatusHistoryService(store: sqlite, schema: config.schema, logger: logger))
     }
     if let sqlite = store as? SQLiteSyncStore, config.retention.feedDays > 0 {
         services.append(RetentionService(store: sqlite, schema: config.schema, retention: config.retention, logger: logger))

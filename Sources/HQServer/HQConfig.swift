@@ -37,6 +37,7 @@ import SyncCore
 /// - `retention.feed_days` (int, default 30; 0 keeps the whole feed): days of full change history
 ///   the feed keeps; older, only each row's current version (docs/HQ.md, "Retention")
 /// - `retention.interval_seconds` (int, default 3,600): time between retention passes
+/// - `console.enabled` (bool, default true): the web console at `/console` (docs/CONSOLE.md)
 public struct HQConfig: Sendable {
     public var host: String
     public var port: Int
@@ -46,6 +47,8 @@ public struct HQConfig: Sendable {
     public var schema: SyncSchema
     public var limits: HQLimits
     public var retention: HQRetention
+    /// The web console at `/console` (docs/CONSOLE.md).
+    public var console = true
 
     public init(
         host: String = "127.0.0.1", port: Int = 8443, storePath: String, tablesPath: String? = nil, schema: SyncSchema, limits: HQLimits = HQLimits(),
@@ -137,6 +140,7 @@ public struct HQConfig: Sendable {
                 hint: "set retention.interval_seconds to a positive number or remove it for the default \(retentionDefaults.intervalSeconds)")
         }
         retention = HQRetention(feedDays: feedDays, intervalSeconds: intervalSeconds)
+        console = reader.bool(forKey: "console.enabled", default: true)
         // An agent decompresses at most 256 MiB of one pulled page; a page is at most
         // max_page_bytes plus one row.
         for (key, value, cap) in [("max_row_bytes", limits.maxRowBytes, 64 << 20), ("max_page_bytes", limits.maxPageBytes, 128 << 20)] where value > cap {

@@ -11,14 +11,15 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "dealersync-bench",
         abstract: "Measure dealersync against its baselines and goals.",
         discussion: """
-            Scenarios: capture, metadata, push, apply, wire, latency, initial-load, fleet, idle, status, hostile, catch-up, capture-gap, retention, identity (default: all).
+            Scenarios: capture, metadata, push, apply, wire, latency, initial-load, fleet, idle, status, hostile, catch-up, capture-gap, retention, identity, console (default: all).
+            --screenshots DIR runs the demo and writes a PNG of every console page (scripts/screenshots).
             Run in release mode for real figures:
               swift run -c release dealersync-bench capture latency
             --quick runs small sizes, to check that every scenario works (the tests do this).
             """)
 
     enum Scenario: String, CaseIterable, ExpressibleByArgument {
-        case capture, metadata, push, apply, wire, latency, initialLoad = "initial-load", fleet, idle, status, hostile, catchUp = "catch-up", captureGap = "capture-gap", retention, identity
+        case capture, metadata, push, apply, wire, latency, initialLoad = "initial-load", fleet, idle, status, hostile, catchUp = "catch-up", captureGap = "capture-gap", retention, identity, console
     }
 
     @Argument(help: "Scenarios to run.")
@@ -37,8 +38,12 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: .hidden)
     var port: Int = 0
 
+    @Option(help: "Run the demo and write a PNG of every console page into this directory (needs chromium).")
+    var screenshots: String?
+
     func run() async throws {
         if let serveHQ { return try await FleetScenario.serve(storePath: serveHQ, port: port) }
+        if let screenshots { return try await ConsoleScenario.screenshots(into: screenshots) }
         var figures: [Figure] = []
         var failed: [String] = []
         for scenario in scenarios {
@@ -62,6 +67,7 @@ struct BenchCommand: AsyncParsableCommand {
                 case .captureGap: figures += try CaptureGapScenario.run(quick: quick)
                 case .retention: figures += try await RetentionScenario.run(quick: quick)
                 case .identity: figures += try await IdentityScenario.run(quick: quick)
+                case .console: figures += try await ConsoleScenario.run(quick: quick)
                 }
                 // Shown as they come: a full run takes minutes.
                 FileHandle.standardError.write(Data((Self.table(Array(figures[before...])) + "\n").utf8))

@@ -146,6 +146,10 @@ final class BlockingStore: SyncStore {
     func changeLink(_ change: LinkChange, _ a: RowKey, _ b: RowKey, by who: String) async throws -> (String, String) {
         try await inner.changeLink(change, a, b, by: who)
     }
+    func dealerActivity(dealer: String, limit: Int, sinceMillis: Int64) async throws -> DealerActivity {
+        try await inner.dealerActivity(dealer: dealer, limit: limit, sinceMillis: sinceMillis)
+    }
+    func rowsPushed(sinceMillis: Int64) async throws -> [String: Int] { try await inner.rowsPushed(sinceMillis: sinceMillis) }
     func recordShape(dealer: NodeID, report: ShapeReport, schema: SyncSchema, atMillis: Int64) async throws -> ShapeOutcome {
         try await inner.recordShape(dealer: dealer, report: report, schema: schema, atMillis: atMillis)
     }

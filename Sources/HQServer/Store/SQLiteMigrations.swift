@@ -142,6 +142,21 @@ enum SQLiteMigrations {
                     );
                     """)
         }
+        migrator.registerMigration("v5: status history") { db in
+            // Every few minutes each dealer's backlog and the rows it pushed since the last
+            // point (StatusHistoryService), for the console's charts; a week is kept.
+            try db.execute(
+                sql: """
+                    CREATE TABLE status_history (
+                        dealer TEXT NOT NULL,
+                        at_ms INTEGER NOT NULL,
+                        rows_pushed INTEGER NOT NULL,
+                        backlog INTEGER NOT NULL,
+                        PRIMARY KEY (dealer, at_ms)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX batches_by_time ON batches(at_ms);
+                    """)
+        }
         return migrator
     }
 }

@@ -67,6 +67,12 @@ public protocol SyncStore: Sendable {
     func recordLookup(_ lookup: CustomerLookup) async throws
     func lookupCount(by who: String, sinceMillis: Int64) async throws -> Int
     func changeLink(_ change: LinkChange, _ a: RowKey, _ b: RowKey, by who: String) async throws -> (String, String)
+
+    // The web console (docs/CONSOLE.md).
+    /// The dealer's last `limit` batches, dead letters and conflicts, and its history since `sinceMillis`.
+    func dealerActivity(dealer: String, limit: Int, sinceMillis: Int64) async throws -> DealerActivity
+    /// Rows each dealer pushed since `sinceMillis`.
+    func rowsPushed(sinceMillis: Int64) async throws -> [String: Int]
 }
 
 public enum PrincipalKind: String, Sendable, Codable, CaseIterable {
