@@ -133,7 +133,7 @@ public struct ConsoleController<Store: SyncStore>: Sendable {
     // MARK: Pages
 
     private func fleet(_ request: Request, _ page: ConsolePage) async throws -> Response {
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let now = Date.nowMillis
         async let statuses = store.status(schema: schema)
         async let pushed = store.rowsPushed(sinceMillis: now - 3_600_000)
         let scores = await qualityScores()
@@ -204,7 +204,7 @@ public struct ConsoleController<Store: SyncStore>: Sendable {
     }
 
     private func dealer(_ id: String, _ page: ConsolePage) async throws -> Response {
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let now = Date.nowMillis
         guard let status = try await store.status(schema: schema).first(where: { $0.id == id }) else {
             return problem(.notFound, "No such dealer", "HQ has no dealer \(id).", hint: "Pick a dealer from the fleet page.", page: page)
         }
@@ -340,7 +340,7 @@ public struct ConsoleController<Store: SyncStore>: Sendable {
 
     private func record(_ who: String, query: String, person: String?, records: Int) async throws {
         try? await store.recordLookup(CustomerLookup(
-            atMillis: Int64(Date().timeIntervalSince1970 * 1000), who: who, kind: "console", queryKind: query, person: person, records: records))
+            atMillis: Date.nowMillis, who: who, kind: "console", queryKind: query, person: person, records: records))
     }
 
     private func qualityScores() async -> [String: Double] {

@@ -40,7 +40,7 @@ public struct CustomerController<Store: SyncStore>: Sendable {
         router.post("/v1/dealers/{id}/lookups") { request, context in
             let dealer = try await Authenticator(store: store).dealer(request, id: try context.parameters.require("id"))
             guard let identity = schema.identity else { throw Self.notConfigured }
-            let hourAgo = Int64(Date().timeIntervalSince1970 * 1000) - 3_600_000
+            let hourAgo = Date.nowMillis - 3_600_000
             guard try await store.lookupCount(by: dealer.rawValue, sinceMillis: hourAgo) < identity.lookupsPerHour else {
                 throw HQError(
                     .tooManyRequests, "this store made \(identity.lookupsPerHour) customer lookups in the last hour, its limit",
@@ -120,7 +120,7 @@ public struct CustomerController<Store: SyncStore>: Sendable {
     private func record(_ who: String, kind: String, query: String, person: String?, records: Int) async throws {
         try await found({
             try await store.recordLookup(CustomerLookup(
-                atMillis: Int64(Date().timeIntervalSince1970 * 1000), who: who, kind: kind, queryKind: query, person: person, records: records))
+                atMillis: Date.nowMillis, who: who, kind: kind, queryKind: query, person: person, records: records))
         })
     }
 

@@ -150,6 +150,3 @@ public struct PushController<Store: SyncStore>: Sendable {
     }
 }
 
-extension Date {
-    static var nowMillis: Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
-}

@@ -43,7 +43,7 @@ public struct ShapeController<Store: SyncStore>: Sendable {
                 hint: #"send {"tables": [{"name": ..., "key": [...], "columns": [{"name": ..., "type": ...}]}]}; see docs/HQ.md"#)
         }
         let (valid, refused) = try Self.validate(report, schema: schema, maxColumns: limits.maxTableColumns)
-        var outcome = try await store.recordShape(dealer: dealer, report: valid, schema: schema, atMillis: Int64(Date().timeIntervalSince1970 * 1000))
+        var outcome = try await store.recordShape(dealer: dealer, report: valid, schema: schema, atMillis: Date.nowMillis)
         outcome.refused = refused + outcome.refused
         if !outcome.addedColumns.isEmpty {
             filler?.request()

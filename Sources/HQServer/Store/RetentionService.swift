@@ -32,7 +32,7 @@ struct RetentionService: Service {
     }
 
     private func pass() async {
-        let cutoff = Int64(Date().timeIntervalSince1970 * 1000) - Int64(retention.feedDays) * 86_400_000
+        let cutoff = Date.nowMillis - Int64(retention.feedDays) * 86_400_000
         let started = ContinuousClock.now
         do {
             let report = try await store.applyRetention(olderThanMillis: cutoff, schema: schema)

@@ -154,7 +154,7 @@ public final class SQLiteSyncStore: SyncStore {
 
     public func revokePrincipal(id: String) async throws {
         try await pool.write { db in
-            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            let now = Date.nowMillis
             try db.execute(sql: "UPDATE principals SET revoked_ms = COALESCE(revoked_ms, ?) WHERE id = ?", arguments: [now, id])
             guard db.changesCount == 1 else {
                 throw StoreError(kind: .notFound, message: "no dealer or reader has the id \(id)", hint: "run `dealersync hq status` to list ids")

@@ -15,7 +15,7 @@ struct StatusHistoryService: Service {
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
-                    try await store.recordStatusHistory(schema: schema, atMillis: Int64(Date().timeIntervalSince1970 * 1000))
+                    try await store.recordStatusHistory(schema: schema, atMillis: Date.nowMillis)
                 } catch is CancellationError {
                     return
                 } catch {

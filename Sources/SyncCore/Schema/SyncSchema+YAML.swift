@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 /// Reading the sync schema from YAML, with errors that give the path of the bad field and

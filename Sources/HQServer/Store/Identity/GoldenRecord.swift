@@ -38,7 +38,7 @@ struct GoldenRecord {
             INSERT OR REPLACE INTO \(linker.goldenTable) (global_id, responsible_dealer, records, \(names.map(quotedName).joined(separator: ", ")), updated_at_ms)
             VALUES (\(Array(repeating: "?", count: names.count + 4).joined(separator: ", ")))
             """
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let now = Date.nowMillis
         for person in persons {
             let rows = try db.cachedRows(sql: """
                     SELECT r.dealer, r.changed_at_ms, r.by_hq\(names.isEmpty ? "" : ", " + select)

@@ -208,7 +208,7 @@ struct IdentityLinker: Sendable {
                 SELECT CASE WHEN a = ?1 THEN b ELSE a END FROM \(Self.schemaName)._dealersync_identity_splits WHERE a = ?1 OR b = ?1
                 """,
             arguments: [record.bytes]).map(RecordKey.init))
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let now = Date.nowMillis
         for (other, candidate) in candidates where other != record && !splits.contains(other) {
             var otherKeys = candidate.keys
             if let sharedID, otherKeys.idNumber == sharedID { otherKeys.idNumber = nil }
@@ -270,7 +270,7 @@ struct IdentityLinker: Sendable {
                 INSERT INTO \(Self.schemaName)._dealersync_identity_links (a, b, rule, confidence, made_by, made_at_ms) VALUES (?, ?, 'manual', 1, ?, ?)
                 ON CONFLICT DO UPDATE SET rule = 'manual', confidence = 1, made_by = excluded.made_by, made_at_ms = excluded.made_at_ms
                 """,
-            arguments: [x.bytes, y.bytes, who, Int64(Date().timeIntervalSince1970 * 1000)])
+            arguments: [x.bytes, y.bytes, who, Date.nowMillis])
         try regroup(db, Set(try personMembers(db, of: a) + personMembers(db, of: b) + [a, b]), golden: golden)
     }
 
@@ -280,7 +280,7 @@ struct IdentityLinker: Sendable {
         let (x, y) = a < b ? (a, b) : (b, a)
         try db.cachedExecute(sql: "DELETE FROM \(Self.schemaName)._dealersync_identity_links WHERE a = ? AND b = ?", arguments: [x.bytes, y.bytes])
         try db.cachedExecute(sql: "INSERT OR REPLACE INTO \(Self.schemaName)._dealersync_identity_splits (a, b, made_by, made_at_ms) VALUES (?, ?, ?, ?)",
-            arguments: [x.bytes, y.bytes, who, Int64(Date().timeIntervalSince1970 * 1000)])
+            arguments: [x.bytes, y.bytes, who, Date.nowMillis])
         try regroup(db, Set(try personMembers(db, of: a) + personMembers(db, of: b) + [a, b]), golden: golden)
     }
 

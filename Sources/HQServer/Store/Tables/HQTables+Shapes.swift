@@ -93,7 +93,7 @@ extension HQTables {
                 INSERT INTO \(Self.schemaName)._dealersync_layouts (table_name, key_json, first_dealer, created_ms) VALUES (?, ?, ?, ?)
                 ON CONFLICT DO UPDATE SET key_json = excluded.key_json
                 """,
-            arguments: [learned.spec.name, keyJSON, firstDealer ?? "", Int64(Date().timeIntervalSince1970 * 1000)])
+            arguments: [learned.spec.name, keyJSON, firstDealer ?? "", Date.nowMillis])
         try db.execute(sql: learned.createTable())
         for index in learned.createIndexes { try db.execute(sql: index) }
     }
