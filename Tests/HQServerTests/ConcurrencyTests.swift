@@ -150,6 +150,7 @@ final class BlockingStore: SyncStore {
         try await inner.dealerActivity(dealer: dealer, limit: limit, sinceMillis: sinceMillis)
     }
     func rowsPushed(sinceMillis: Int64) async throws -> [String: Int] { try await inner.rowsPushed(sinceMillis: sinceMillis) }
+    func status(schema: SyncSchema, dealer: String) async throws -> DealerStatus? { try await inner.status(schema: schema, dealer: dealer) }
     func recordShape(dealer: NodeID, report: ShapeReport, schema: SyncSchema, atMillis: Int64) async throws -> ShapeOutcome {
         try await inner.recordShape(dealer: dealer, report: report, schema: schema, atMillis: atMillis)
     }

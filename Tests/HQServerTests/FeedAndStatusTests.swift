@@ -1,6 +1,6 @@
 import Configuration
 import Foundation
-import HQServer
+@testable import HQServer
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -175,6 +175,46 @@ struct FeedAndStatusTests {
             try HQConfig(reader: missing, relativeTo: directory.path)
         } throws: { error in
             (error as? HQConfigError)?.message.contains("store.path") == true
+        }
+    }
+}
+
+extension FeedAndStatusTests {
+    @Test("a dealer's backlog is the same counted over the feed since its pull or over the rows it holds (the way a dealer far behind is counted)")
+    func backlogBothWays() async throws {
+        let hq = try await HQFixture()
+        defer { hq.cleanUp() }
+        let app = try await buildApplication(hq.config)
+        try await app.test(.router) { client in
+            var one = FakeDealer("DLR-1"), two = FakeDealer("DLR-2")
+            var customers = (0..<30).map { one.insert("customers", key: [.text("C-\($0)")], ["notes": .text("n")]) }
+            _ = try await HostileDealerTests.push(client, hq, "DLR-1", customers, sequence: 1)
+            _ = try await HostileDealerTests.push(client, hq, "DLR-2", (0..<10).map { two.insert("customers", key: [.text("D-\($0)")], [:]) }, sequence: 1)
+            for index in 0..<12 {
+                #expect(try await client.hqWrite(#"{"table":"leads","key":["L-\#(index)"],"values":{"assigned_dealer":"DLR-\#(index % 3 + 1)"}}"#, token: hq.tokens["hq-crm"]!).status == .ok)
+                #expect(try await client.hqWrite(#"{"table":"prices","key":["P-\#(index)"],"values":{"price":\#(index)}}"#, token: hq.tokens["hq-crm"]!).status == .ok)
+            }
+            // DLR-2 pulls part of it, then DLR-1 edits rows DLR-2 does not hold and HQ shares one.
+            _ = try await client.pull("DLR-2", token: hq.tokens["DLR-2"]!)
+            customers = customers.prefix(5).map { one.update($0, ["notes": .text("m")]) }
+            _ = try await HostileDealerTests.push(client, hq, "DLR-1", customers, sequence: 2)
+            #expect(try await client.execute(
+                uri: "/v1/hq/shares", method: .post, headers: hq.bearer("hq-crm"),
+                body: ByteBuffer(string: #"{"table": "customers", "key": ["C-1"], "dealer": "DLR-2"}"#)).status == .ok)
+            let routing = RoutingSQL(schema: hq.config.schema)
+            let counts = try await hq.store.pool.read { db -> [[Int]] in
+                let latest = Int64(bitPattern: try SQLiteSyncStore.latestSequence(db))
+                return try ["DLR-1", "DLR-2", "DLR-3"].map { dealer in
+                    let pulled = try Int64.fetchOne(db, sql: "SELECT pulled_seq FROM principals WHERE id = ?", arguments: [dealer]) ?? 0
+                    return try [true, false].map { walk in
+                        try SQLiteSyncStore.backlog(db, dealer: dealer, pulled: pulled, latest: latest, routing: routing, walkFeed: walk)
+                    }
+                }
+            }
+            for (dealer, pair) in zip(["DLR-1", "DLR-2", "DLR-3"], counts) {
+                #expect(pair[0] == pair[1], "\(dealer): over the feed \(pair[0]), over its holders \(pair[1])")
+                #expect(pair[0] > 0, "\(dealer) has something to pull")
+            }
         }
     }
 }

@@ -205,7 +205,7 @@ public struct ConsoleController<Store: SyncStore>: Sendable {
 
     private func dealer(_ id: String, _ page: ConsolePage) async throws -> Response {
         let now = Date.nowMillis
-        guard let status = try await store.status(schema: schema).first(where: { $0.id == id }) else {
+        guard let status = try await store.status(schema: schema, dealer: id) else {
             return problem(.notFound, "No such dealer", "HQ has no dealer \(id).", hint: "Pick a dealer from the fleet page.", page: page)
         }
         let activity = try await store.dealerActivity(dealer: id, limit: 50, sinceMillis: now - 7 * 86_400_000)

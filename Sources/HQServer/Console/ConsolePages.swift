@@ -2,6 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import Mustache
 import SyncCore
 
 /// What each console page shows, built from the store's answers; the templates only lay
@@ -239,5 +240,29 @@ enum ConsoleTime {
         gmtime_r(&seconds, &value)
         func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
         return ("\(value.tm_year + 1900)-\(two(value.tm_mon + 1))-\(two(value.tm_mday))", "\(two(value.tm_hour)):\(two(value.tm_min)):\(two(value.tm_sec))")
+    }
+}
+
+/// A fleet row names its fields itself: the template reads twelve of them for each of a
+/// thousand dealers, and reflection (`Mirror`) made that most of the fleet page's time.
+extension FleetPage.Dealer: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "id": id
+        case "name": self.name
+        case "state": state
+        case "stateClass": stateClass
+        case "lastSeen": lastSeen as Any
+        case "lastSeenText": lastSeenText
+        case "backlog": backlog
+        case "pushRate": pushRate
+        case "clockSkew": clockSkew
+        case "capture": capture
+        case "deadLetters": deadLetters
+        case "conflicts": conflicts
+        case "held": held
+        case "quality": quality
+        default: nil
+        }
     }
 }

@@ -388,10 +388,16 @@ public final class SQLiteSyncStore: SyncStore {
 
     // MARK: Status
 
-    public func status(schema: SyncSchema) async throws -> [DealerStatus] {
+    public func status(schema: SyncSchema) async throws -> [DealerStatus] { try await status(schema: schema, only: nil) }
+
+    /// One dealer's status (the console's dealer page), nil for an unknown id.
+    public func status(schema: SyncSchema, dealer: String) async throws -> DealerStatus? { try await status(schema: schema, only: dealer).first }
+
+    private func status(schema: SyncSchema, only dealer: String?) async throws -> [DealerStatus] {
         let routing = RoutingSQL(schema: schema)
         return try await pool.read { db in
-            try Row.fetchAll(
+            let latest = Int64(bitPattern: try Self.latestSequence(db))
+            return try Row.fetchAll(
                 db,
                 sql: """
                     SELECT p.id, p.name, p.revoked_ms, p.last_seen_ms, p.last_batch, p.pulled_seq, p.clock_skew_ms,
@@ -399,17 +405,13 @@ public final class SQLiteSyncStore: SyncStore {
                       (SELECT COUNT(*) FROM batches b WHERE b.dealer = p.id) AS batches,
                       (SELECT COUNT(*) FROM dead_letters d WHERE d.dealer = p.id) AS dead_letters,
                       (SELECT COUNT(*) FROM conflicts c WHERE c.source = p.id) AS conflicts
-                    FROM principals p WHERE p.kind = 'dealer' ORDER BY p.id
-                    """
+                    FROM principals p WHERE p.kind = 'dealer'\(dealer == nil ? "" : " AND p.id = ?") ORDER BY p.id
+                    """,
+                arguments: dealer.map { [$0] } ?? []
             ).map { row in
                 let id: String = row["id"]
                 let pulled = row["pulled_seq"] as Int64
-                var backlog = 0
-                if let filter = routing.filter {
-                    backlog = try Int.fetchOne(
-                        db, sql: "SELECT COUNT(*) FROM rows r WHERE r.feed_seq > ? AND \(filter)",
-                        arguments: [pulled] + routing.arguments(dealer: id)) ?? 0
-                }
+                let backlog = try Self.backlog(db, dealer: id, pulled: pulled, latest: latest, routing: routing)
                 return DealerStatus(
                     id: id, name: row["name"], revoked: row["revoked_ms"] as Int64? != nil,
                     lastSeenMillis: row["last_seen_ms"], lastBatch: row["last_batch"], batches: row["batches"],
@@ -420,6 +422,47 @@ public final class SQLiteSyncStore: SyncStore {
                     })
             }
         }
+    }
+
+    /// Rows routed to `dealer` after its last pull, counted over whichever is shorter: the
+    /// feed since its pull, or the rows it holds (a store far behind, or a fleet of new
+    /// stores that never pulled: a thousand of them cost a thousand index probes, not a
+    /// thousand scans of the feed). Both count the same rows (`RoutingSQL`): a held row whose
+    /// current version is newer than both the pull and what the dealer has, and a broadcast
+    /// row newer than the pull that the dealer does not have in its current version.
+    static func backlog(
+        _ db: Database, dealer: String, pulled: Int64, latest: Int64, routing: RoutingSQL, walkFeed: Bool? = nil
+    ) throws -> Int {
+        guard let filter = routing.filter else { return 0 }
+        let shorter = {
+            latest - pulled <= Int64(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM holders WHERE dealer = ?", arguments: [dealer]) ?? 0)
+        }
+        if try walkFeed ?? shorter() {
+            return try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM rows r WHERE r.feed_seq > ? AND \(filter)", arguments: [pulled] + routing.arguments(dealer: dealer)) ?? 0
+        }
+        let held = routing.pullable.filter { !routing.broadcast.contains($0) }
+        var count = 0
+        if !held.isEmpty {
+            count += try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(*) FROM holders h JOIN rows r ON r.table_name = h.table_name AND r.row_key = h.row_key
+                    WHERE h.dealer = ? AND h.table_name IN (\(held.map { _ in "?" }.joined(separator: ", "))) AND r.feed_seq > max(?, h.known_seq)
+                    """,
+                arguments: [dealer] + StatementArguments(held) + [pulled]) ?? 0
+        }
+        if !routing.broadcast.isEmpty {
+            count += try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(*) FROM rows r WHERE r.feed_seq > ? AND +r.table_name IN (\(routing.broadcast.map { _ in "?" }.joined(separator: ", ")))
+                    AND NOT EXISTS (SELECT 1 FROM holders h WHERE h.dealer = ? AND h.table_name = r.table_name AND h.row_key = r.row_key
+                                    AND h.known_seq = r.feed_seq)
+                    """,
+                arguments: [pulled] + StatementArguments(routing.broadcast) + [dealer]) ?? 0
+        }
+        return count
     }
 
     // MARK: Testing and operations

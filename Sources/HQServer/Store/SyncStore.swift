@@ -56,6 +56,8 @@ public protocol SyncStore: Sendable {
 
     // MARK: Status
     func status(schema: SyncSchema) async throws -> [DealerStatus]
+    /// One dealer's status, nil for an unknown id.
+    func status(schema: SyncSchema, dealer: String) async throws -> DealerStatus?
 
     // One customer across stores (docs/IDENTITY.md); a store without identity throws
     // `StoreError.notFound` (status: nil).
