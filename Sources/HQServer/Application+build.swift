@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
@@ -57,13 +58,18 @@ public func buildApplication<Store: SyncStore>(
     var services: [any Service] = [HQWatchdog(notifier: systemd, check: { _ = try await store.latestSequence() }, logger: logger), filler]
     // Retention compacts the SQLite store's feed (docs/HQ.md, "Retention"); off with feed_days 0.
     if let sqlite = store as? SQLiteSyncStore, config.schema.tables.contains(where: { !$0.quality.isEmpty }) {
-        services.append(QualitySnapshotService(store: sqlite, schema: config.schema, logger: logger))
+        services.append(PeriodicService(name: "data-quality snapshot", interval: .seconds(3_600), logger: logger) {
+            try await sqlite.recordQualitySnapshot(schema: config.schema, day: QualityWriter.today())
+        })
     }
     if config.schema.identity != nil && config.tablesPath != nil {
         services.append(IdentityService(store: store, notifier: notifier, logger: logger))
     }
     if let sqlite = store as? SQLiteSyncStore, config.console {
-        services.append(StatusHistoryService(store: sqlite, schema: config.schema, logger: logger))
+        // Every dealer's backlog and push volume, for the console's charts (a week is kept).
+        services.append(PeriodicService(name: "status history", interval: .seconds(300), logger: logger) {
+            try await sqlite.recordStatusHistory(schema: config.schema, atMillis: Date.nowMillis)
+        })
     }
     if let sqlite = store as? SQLiteSyncStore, config.retention.feedDays > 0 {
         services.append(RetentionService(store: sqlite, schema: config.schema, retention: config.retention, logger: logger))

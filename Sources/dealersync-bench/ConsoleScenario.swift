@@ -30,19 +30,22 @@ enum ConsoleScenario {
         for (label, path) in [("fleet, \(dealerCount) dealers", "/console"), ("dealer", "/console/dealers/DLR-SH01"), ("customer", "/console/customers/\(customer)")] {
             var times: [Double] = []
             var bytes = 0
+            var gzipped = 0
             for _ in 0..<(quick ? 3 : 20) {
                 let start = ContinuousClock.now
                 let response = try await transport.send(SyncAgent.HTTPRequest(method: "GET", url: server.baseURL + path, headers: [("Cookie", session)]))
                 times.append((ContinuousClock.now - start).seconds * 1000)
                 guard response.status == 200 else { throw BenchError("console: \(path) answered \(response.status)") }
                 bytes = response.body.count
+                gzipped = Gzip.compress(response.body).count
             }
             let median = times.sorted()[times.count / 2]
-            progress("\(label): median \(String(format: "%.1f", median)) ms, \(bytes) bytes")
+            progress("\(label): median \(String(format: "%.1f", median)) ms, \(bytes) bytes, \(gzipped) gzipped")
             figures.append(Figure(
                 scenario: "console", metric: "\(label) page, median", value: median, unit: "ms", baseline: nil,
                 goal: label.hasPrefix("fleet") ? "≤ 200 ms" : "", met: label.hasPrefix("fleet") ? median <= 200 : nil))
             figures.append(Figure(scenario: "console", metric: "\(label) page weight", value: Double(bytes) / 1024, unit: "KiB", baseline: nil, goal: "", met: nil))
+            figures.append(Figure(scenario: "console", metric: "\(label) page weight, gzipped", value: Double(gzipped) / 1024, unit: "KiB", baseline: nil, goal: "", met: nil))
         }
         return figures
     }

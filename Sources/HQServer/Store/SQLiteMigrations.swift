@@ -144,7 +144,7 @@ enum SQLiteMigrations {
         }
         migrator.registerMigration("v5: status history") { db in
             // Every few minutes each dealer's backlog and the rows it pushed since the last
-            // point (StatusHistoryService), for the console's charts; a week is kept.
+            // point (a PeriodicService in hq serve), for the console's charts; a week is kept.
             try db.execute(
                 sql: """
                     CREATE TABLE status_history (

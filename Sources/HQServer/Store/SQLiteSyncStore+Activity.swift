@@ -3,7 +3,7 @@ import GRDB
 import SyncCore
 
 /// What the console shows beyond `status`: a dealer's recent activity, the fleet's push
-/// rates, and the status history `StatusHistoryService` records.
+/// rates, and the status history a `PeriodicService` records every 5 minutes.
 extension SQLiteSyncStore {
     /// The dealer's last `limit` batches, dead letters and conflicts, and its history since
     /// `sinceMillis`.

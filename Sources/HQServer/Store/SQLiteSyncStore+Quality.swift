@@ -129,7 +129,7 @@ extension SQLiteSyncStore {
     }
 
     /// Records today's report (`day`, YYYY-MM-DD) as the day's snapshot, replacing an earlier
-    /// one of the same day; `QualitySnapshotService` runs it every hour. Returns the fields kept.
+    /// one of the same day; `hq serve` runs it every hour. Returns the fields kept.
     @discardableResult
     public func recordQualitySnapshot(schema: SyncSchema, day: String) async throws -> Int {
         guard tables?.quality != nil else { return 0 }
