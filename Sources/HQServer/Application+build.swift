@@ -46,10 +46,15 @@ public func buildApplication<Store: SyncStore>(
     HQWriteController(store: store, schema: config.schema, limits: config.limits, notifier: notifier, logger: logger)
         .addRoutes(to: router)
     ShareController(store: store, schema: config.schema, limits: limits, notifier: notifier).addRoutes(to: router)
-    StatusController(store: store, schema: config.schema, metrics: metrics, feedDays: config.retention.feedDays).addRoutes(to: router)
+    StatusController(
+        store: store, schema: config.schema, metrics: metrics, feedDays: config.retention.feedDays,
+        silentAfterMillis: Int64(config.silentAfterSeconds) * 1000
+    ).addRoutes(to: router)
     QualityController(store: store, schema: config.schema).addRoutes(to: router)
     CustomerController(store: store, schema: config.schema).addRoutes(to: router)
-    if config.console { ConsoleController(store: store, schema: config.schema).addRoutes(to: router) }
+    if config.console {
+        ConsoleController(store: store, schema: config.schema, silentAfterMillis: Int64(config.silentAfterSeconds) * 1000).addRoutes(to: router)
+    }
     let filler = TablesFiller(logger: logger) { try await store.fillTables(chunk: 2_000) }
     ShapeController(store: store, schema: config.schema, limits: limits, filler: filler, logger: logger).addRoutes(to: router)
     // Idle connections close (a long poll is not idle), and past max_connections a new

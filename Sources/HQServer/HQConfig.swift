@@ -38,6 +38,8 @@ import SyncCore
 ///   the feed keeps; older, only each row's current version (docs/HQ.md, "Retention")
 /// - `retention.interval_seconds` (int, default 3,600): time between retention passes
 /// - `console.enabled` (bool, default true): the web console at `/console` (docs/CONSOLE.md)
+/// - `status.silent_after_seconds` (int, default 900): a dealer not seen this long is flagged
+///   silent in `hq status`, `/v1/status`, `/metrics` and the console
 public struct HQConfig: Sendable {
     public var host: String
     public var port: Int
@@ -49,6 +51,9 @@ public struct HQConfig: Sendable {
     public var retention: HQRetention
     /// The web console at `/console` (docs/CONSOLE.md).
     public var console = true
+    /// A dealer not seen this long is flagged silent.
+    public var silentAfterSeconds = HQConfig.defaultSilentAfterSeconds
+    public static let defaultSilentAfterSeconds = 900
 
     public init(
         host: String = "127.0.0.1", port: Int = 8443, storePath: String, tablesPath: String? = nil, schema: SyncSchema, limits: HQLimits = HQLimits(),
@@ -141,6 +146,12 @@ public struct HQConfig: Sendable {
         }
         retention = HQRetention(feedDays: feedDays, intervalSeconds: intervalSeconds)
         console = reader.bool(forKey: "console.enabled", default: true)
+        silentAfterSeconds = reader.int(forKey: "status.silent_after_seconds", default: Self.defaultSilentAfterSeconds)
+        guard silentAfterSeconds > 0 else {
+            throw HQConfigError(
+                message: "the setting status.silent_after_seconds is \(silentAfterSeconds); it must be positive",
+                hint: "set it to how long a store may stay quiet before HQ flags it (default \(Self.defaultSilentAfterSeconds)), or remove it")
+        }
         // An agent decompresses at most 256 MiB of one pulled page; a page is at most
         // max_page_bytes plus one row.
         for (key, value, cap) in [("max_row_bytes", limits.maxRowBytes, 64 << 20), ("max_page_bytes", limits.maxPageBytes, 128 << 20)] where value > cap {

@@ -37,6 +37,7 @@ public struct AgentService: Service {
             let dataVersionBeforeCycle = try? cycle.database.dataVersion()
             do {
                 let report = try await cycle.run()
+                cycle.recordOutcome(failureCode: nil)
                 if lastErrorCode != nil {
                     logger.info("recovered", metadata: ["after_failures": "\(failures)"])
                     lastErrorCode = nil
@@ -63,6 +64,8 @@ public struct AgentService: Service {
                     lastErrorCode = code
                 }
                 try? cycle.database.recordAgentError(message, hint: hint)
+                // To HQ, a code only: messages may name a table or a path.
+                cycle.recordOutcome(failureCode: failure.map { "\($0.code)" } ?? (storage == nil ? "database" : "storage"))
                 notifier.status("retrying: \(message)")
                 delayMillis = settings.retry.delayMillis(
                     attempt: failures, retryAfterSeconds: failure?.retryAfterSeconds, using: &generator)

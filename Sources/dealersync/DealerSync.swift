@@ -1,4 +1,5 @@
 import ArgumentParser
+import SyncCore
 
 /// The `dealersync` command. Subcommands appear here as they start to work; each lives in
 /// its own file (`InitCommand.swift`, …) with a thin `run()`.
@@ -26,5 +27,5 @@ struct DealerSync: AsyncParsableCommand {
 }
 
 enum DealerSyncVersion {
-    static let current = "0.1.0"
+    static let current = DealersyncRelease.version
 }

@@ -23,9 +23,15 @@ struct HQStatusCommand: AsyncParsableCommand {
                 tablesPath.flatMap { FileManager.default.fileExists(atPath: $0) ? ($0, config.schema) : nil }
             }
             let store = try SQLiteSyncStore(path: storePath, tables: tables)
+            let silentAfter = Int64(config?.silentAfterSeconds ?? HQConfig.defaultSilentAfterSeconds) * 1000
+            let now = Int64((Date().timeIntervalSince1970 * 1000).rounded())
             let status = FleetStatus(
                 feedSequence: try await store.latestSequence(),
-                dealers: try await store.status(schema: schema ?? .init(version: 1, tables: [])),
+                dealers: try await store.status(schema: schema ?? .init(version: 1, tables: [])).map { dealer in
+                    var dealer = dealer
+                    dealer.silent = dealer.isSilent(nowMillis: now, afterMillis: silentAfter)
+                    return dealer
+                },
                 tables: try await store.tablesStatus(),
                 retention: try await store.retentionStatus(feedDays: config?.retention.feedDays ?? 0, schema: schema ?? .init(version: 1, tables: [])),
                 identity: try await store.identityStatus())
@@ -52,17 +58,27 @@ struct HQStatusCommand: AsyncParsableCommand {
         }
     }
 
+    /// Release, pending, outbox, held, free disk and last error, `?` for an agent too old to report.
+    static func health(_ report: StoreHealthReport?) -> [String] {
+        guard let report else { return Array(repeating: "?", count: 6) }
+        let disk: String = report.freeDiskMB.map { "\($0) MiB" } ?? "?"
+        return [report.agentVersion, String(report.pendingChanges), String(report.outboxRows), String(report.heldRows), disk, report.lastError ?? "-"]
+    }
+
     static func table(_ status: FleetStatus, backlogKnown: Bool) -> String {
-        let header = ["DEALER", "NAME", "STATE", "LAST SEEN (UTC)", "LAST BATCH", "BATCHES", "BACKLOG", "SKEW ms", "DEAD", "CONFLICTS", "CAPTURE"]
+        let header = [
+            "DEALER", "NAME", "STATE", "LAST SEEN (UTC)", "LAST BATCH", "BATCHES", "BACKLOG", "SKEW ms", "DEAD", "CONFLICTS", "CAPTURE", "AGENT",
+            "PENDING", "OUTBOX", "HELD", "DISK FREE", "LAST ERROR",
+        ]
         let formatter = ISO8601DateFormatter()
         let rows = status.dealers.map { dealer in
             [
-                dealer.id, dealer.name ?? "-", dealer.revoked ? "revoked" : "active",
+                dealer.id, dealer.name ?? "-", dealer.revoked ? "revoked" : dealer.silent ? "SILENT" : "active",
                 dealer.lastSeenMillis.map { formatter.string(from: Date(timeIntervalSince1970: Double($0) / 1000)) } ?? "never",
                 dealer.lastBatch ?? "-", String(dealer.batches), backlogKnown ? String(dealer.backlog) : "?",
                 dealer.clockSkewMillis.map(String.init) ?? "-", String(dealer.deadLetters), String(dealer.conflicts),
                 Self.capture(dealer.capture, formatter: formatter),
-            ]
+            ] + Self.health(dealer.health)
         }
         let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
         func line(_ cells: [String]) -> String {

@@ -131,8 +131,10 @@ final class BlockingStore: SyncStore {
     }
     func feedPage(after: UInt64, limit: PageLimit) async throws -> FeedRead { try await inner.feedPage(after: after, limit: limit) }
     func latestSequence() async throws -> UInt64 { try await inner.latestSequence() }
-    func recordPull(dealer: NodeID, cursor: UInt64, atMillis: Int64, clockSkewMillis: Int64?, capture: CaptureReport?) async throws {
-        try await inner.recordPull(dealer: dealer, cursor: cursor, atMillis: atMillis, clockSkewMillis: clockSkewMillis, capture: capture)
+    func recordPull(
+        dealer: NodeID, cursor: UInt64, atMillis: Int64, clockSkewMillis: Int64?, capture: CaptureReport?, health: StoreHealthReport?
+    ) async throws {
+        try await inner.recordPull(dealer: dealer, cursor: cursor, atMillis: atMillis, clockSkewMillis: clockSkewMillis, capture: capture, health: health)
     }
     func acknowledgedSequence(dealer: NodeID) async throws -> UInt64 { try await inner.acknowledgedSequence(dealer: dealer) }
     func resendAll(to dealer: NodeID) async throws -> Int { try await inner.resendAll(to: dealer) }

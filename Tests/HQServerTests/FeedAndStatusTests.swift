@@ -218,3 +218,36 @@ extension FeedAndStatusTests {
         }
     }
 }
+
+extension FeedAndStatusTests {
+    @Test("a pull's health report shows per dealer in /v1/status and /metrics; a hostile one is ignored; a dealer quiet past the threshold is flagged silent")
+    func storeHealth() async throws {
+        let hq = try await HQFixture()
+        defer { hq.cleanUp() }
+        let app = try await buildApplication(hq.config)
+        try await app.test(.router) { client in
+            let report = StoreHealthReport(agentVersion: "0.1.0", pendingChanges: 7, outboxRows: 2, heldRows: 3, freeDiskMB: 512, lastError: "hqBusy")
+            let pulled = try await client.execute(
+                uri: "/v1/dealers/DLR-1/changes?limit=10", method: .get,
+                headers: [.authorization: "Bearer \(hq.tokens["DLR-1"]!)", HTTPField.Name(StoreHealthReport.headerName)!: report.headerValue])
+            #expect(pulled.status == .ok)
+            let hostile = try await client.execute(
+                uri: "/v1/dealers/DLR-2/changes?limit=10", method: .get,
+                headers: [.authorization: "Bearer \(hq.tokens["DLR-2"]!)", HTTPField.Name(StoreHealthReport.headerName)!: "v=0.1.0 pending=1 outbox=0 held=0 note=王小明"])
+            #expect(hostile.status == .ok, "a bad report never stops the pull")
+            // DLR-3 was last seen an hour ago.
+            try await hq.store.recordPull(dealer: try NodeID("DLR-3"), cursor: 0, atMillis: Date.nowMillis - 3_600_000, clockSkewMillis: nil, capture: nil)
+
+            let response = try await client.execute(uri: "/v1/status", method: .get, headers: hq.bearer("crm"))
+            let status = try JSONDecoder().decode(FleetStatus.self, from: Data(response.body.readableBytesView))
+            let byID = Dictionary(uniqueKeysWithValues: status.dealers.map { ($0.id, $0) })
+            #expect(byID["DLR-1"]?.health == report && byID["DLR-1"]?.silent == false)
+            #expect(byID["DLR-2"]?.health == nil)
+            #expect(byID["DLR-3"]?.silent == true)
+            let metrics = String(decoding: try await client.execute(uri: "/metrics", method: .get).body.readableBytesView, as: UTF8.self)
+            #expect(metrics.contains(#"dealersync_store_held_rows{dealer="DLR-1"} 3"#), "\(metrics)")
+            #expect(metrics.contains(#"dealersync_store_silent{dealer="DLR-3"} 1"#))
+            #expect(!metrics.contains("王小明"))
+        }
+    }
+}

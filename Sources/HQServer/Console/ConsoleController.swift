@@ -158,7 +158,7 @@ public struct ConsoleController<Store: SyncStore>: Sendable {
                 backlog: status.backlog, pushRate: pushRates[status.id] ?? 0,
                 clockSkew: status.clockSkewMillis.map { Self.duration(millis: $0) } ?? "—",
                 capture: status.capture.map { "\($0.state.rawValue) · \($0.tables) tables" } ?? "—", deadLetters: status.deadLetters,
-                conflicts: status.conflicts, held: "—", quality: score.map { "\(Int(($0 * 100).rounded()))%" } ?? "—",
+                conflicts: status.conflicts, held: status.health.map { String($0.heldRows) } ?? "—", quality: score.map { "\(Int(($0 * 100).rounded()))%" } ?? "—",
                 lastSeenMillis: status.lastSeenMillis ?? 0, clockSkewMillis: status.clockSkewMillis ?? 0, qualityScore: score ?? 2))
         }
         let total = dealers.count
@@ -231,6 +231,11 @@ public struct ConsoleController<Store: SyncStore>: Sendable {
                 .init(label: "Capture", value: status.capture.map { $0.state.rawValue } ?? "—", cls: status.capture?.state == .off ? "state-bad" : ""),
                 .init(label: "Dead letters", value: "\(status.deadLetters)", cls: status.deadLetters > 0 ? "state-warn" : ""),
                 .init(label: "Conflicts", value: "\(status.conflicts)"),
+                .init(label: "Agent", value: status.health?.agentVersion ?? "?"),
+                .init(label: "Pending at the store", value: status.health.map { "\($0.pendingChanges + $0.outboxRows)" } ?? "?"),
+                .init(label: "Held rows", value: status.health.map { "\($0.heldRows)" } ?? "?", cls: (status.health?.heldRows ?? 0) > 0 ? "state-warn" : ""),
+                .init(label: "Disk free", value: status.health?.freeDiskMB.map { "\($0 / 1024) GiB" } ?? "?", cls: (status.health?.freeDiskMB ?? Int.max) < 1024 ? "state-bad" : ""),
+                .init(label: "Last error", value: status.health.map { $0.lastError ?? "none" } ?? "?", cls: status.health?.lastError != nil ? "state-warn" : ""),
             ],
             backlogChart: SVGChart(title: "Backlog of \(id), last 7 days", points: activity.history.map { ($0.atMillis, Double($0.backlog)) }).svg,
             pushChart: SVGChart(title: "Rows pushed by \(id), last 7 days", points: activity.history.map { ($0.atMillis, Double($0.rowsPushed)) }).svg,

@@ -87,8 +87,8 @@ struct FleetPage {
     static func state(of dealer: DealerStatus, nowMillis: Int64, silentAfterMillis: Int64) -> (label: String, cls: String) {
         if dealer.revoked { return ("revoked", "state-bad") }
         if dealer.capture?.state == .off { return ("capture off", "state-bad") }
-        guard let seen = dealer.lastSeenMillis else { return ("never seen", "state-warn") }
-        if nowMillis - seen > silentAfterMillis { return ("silent", "state-bad") }
+        guard dealer.lastSeenMillis != nil else { return ("never seen", "state-warn") }
+        if dealer.isSilent(nowMillis: nowMillis, afterMillis: silentAfterMillis) { return ("silent", "state-bad") }
         if dealer.capture?.state == .repairing { return ("repairing", "state-warn") }
         if dealer.deadLetters > 0 { return ("dead letters", "state-warn") }
         return ("ok", "state-ok")

@@ -83,7 +83,7 @@ enum ConsoleTemplates {
           </tbody>
         </table>
         </div>
-        <p class="muted">{{shown}} of {{dealerCount}} dealers shown. Push rate: rows in the last hour. Held rows: reported by agents from a later release. Silent: not seen for {{silentMinutes}} minutes.</p>
+        <p class="muted">{{shown}} of {{dealerCount}} dealers shown. Push rate: rows in the last hour. Held rows: rows from HQ waiting at the store (its DMS refused them, or their table is missing); "—" for an agent too old to report. Silent: not seen for {{silentMinutes}} minutes.</p>
         {{>foot}}
         """
 

@@ -58,7 +58,8 @@ public struct PullController<Store: SyncStore>: Sendable {
         // `after` is what the agent confirms it has applied: the base of its backlog.
         try await store.recordPull(
             dealer: dealer, cursor: after, atMillis: now, clockSkewMillis: PushController<Store>.clockSkew(request, now: now),
-            capture: request.headers[.dealersyncCapture].flatMap(CaptureReport.init(headerValue:)))
+            capture: request.headers[.dealersyncCapture].flatMap(CaptureReport.init(headerValue:)),
+            health: request.headers[.dealersyncHealth].flatMap(StoreHealthReport.init(headerValue:)))
 
         let batch = Batch(
             dealer: .hq, schemaVersion: schema.version,

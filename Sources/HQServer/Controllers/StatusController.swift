@@ -10,12 +10,18 @@ public struct StatusController<Store: SyncStore>: Sendable {
     let metrics: HQMetrics
     /// `retention.feed_days`, shown with the retention status.
     let feedDays: Int
+    /// `status.silent_after_seconds`, in milliseconds.
+    let silentAfterMillis: Int64
 
     func addRoutes(to router: Router<BasicRequestContext>) {
         router.get("/v1/status") { request, _ in
             _ = try await Authenticator(store: store).reader(request)
             var dealers = try await store.status(schema: schema)
-            for index in dealers.indices { dealers[index].errors = metrics.refusals(of: dealers[index].id) }
+            let now = Date.nowMillis
+            for index in dealers.indices {
+                dealers[index].errors = metrics.refusals(of: dealers[index].id)
+                dealers[index].silent = dealers[index].isSilent(nowMillis: now, afterMillis: silentAfterMillis)
+            }
             let body = FleetStatus(
                 feedSequence: try await store.latestSequence(), dealers: dealers, tables: try await store.tablesStatus(),
                 retention: try await store.retentionStatus(feedDays: feedDays, schema: schema), identity: try await store.identityStatus())
@@ -25,6 +31,7 @@ public struct StatusController<Store: SyncStore>: Sendable {
         router.get("/metrics") { _, _ in
             await metrics.refreshQuality { try await store.qualityReport(schema: schema, dealer: nil) }
             if let identity = try? await store.identityStatus() { metrics.recordIdentity(identity) }
+            await metrics.refreshStores(silentAfterMillis: silentAfterMillis) { try await store.status(schema: schema) }
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(bytes: metrics.prometheusText())))

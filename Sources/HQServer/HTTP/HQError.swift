@@ -70,6 +70,7 @@ extension HTTPField.Name {
     /// The agent's wall clock in milliseconds since 1970 when it sent the request.
     public static let dealersyncClock = HTTPField.Name("X-Dealersync-Clock")!
     public static let dealersyncCapture = HTTPField.Name(CaptureReport.headerName)!
+    public static let dealersyncHealth = HTTPField.Name(StoreHealthReport.headerName)!
     public static let dealersyncAckedSequence = HTTPField.Name("X-Dealersync-Acked-Sequence")!
     /// On a feed 410: the retention horizon, as a cursor (`c1.<seq>`).
     public static let dealersyncFeedHorizon = HTTPField.Name("X-Dealersync-Feed-Horizon")!

@@ -1,3 +1,4 @@
+import Foundation
 import Metrics
 import Prometheus
 import Synchronization
@@ -22,6 +23,7 @@ final class HQMetrics: Sendable {
     /// When the quality gauges were last set: they come from a query over HQ's SQL tables,
     /// run at most once a minute however often Prometheus scrapes.
     private let qualityRefreshed = Mutex<ContinuousClock.Instant?>(nil)
+    private let storesRefreshed = Mutex<ContinuousClock.Instant?>(nil)
 
     init() {
         factory = PrometheusMetricsFactory(registry: registry)
@@ -69,5 +71,37 @@ final class HQMetrics: Sendable {
         Metrics.Gauge(label: "dealersync_identity_lag_sequences", factory: factory).record(max(0, status.latestSequence - status.linkedSequence))
         Metrics.Gauge(label: "dealersync_identity_people", factory: factory).record(status.people)
         Metrics.Gauge(label: "dealersync_identity_people_at_several_stores", factory: factory).record(status.peopleAtSeveralStores)
+    }
+
+    /// Per dealer, from its agent's last health report and HQ's view (docs/HQ.md): refreshed
+    /// at most once a minute, as status reads every dealer.
+    func refreshStores(silentAfterMillis: Int64, _ status: () async throws -> [DealerStatus]) async {
+        let due = storesRefreshed.withLock { last in
+            guard last.map({ ContinuousClock.now - $0 >= .seconds(60) }) ?? true else { return false }
+            last = ContinuousClock.now
+            return true
+        }
+        guard due, let dealers = try? await status() else { return }
+        let now = Date.nowMillis
+        for dealer in dealers where !dealer.revoked {
+            let labels = [("dealer", dealer.id)]
+            Metrics.Gauge(label: "dealersync_store_silent", dimensions: labels, factory: factory)
+                .record(dealer.isSilent(nowMillis: now, afterMillis: silentAfterMillis) ? 1 : 0)
+            Metrics.Gauge(label: "dealersync_store_backlog_rows", dimensions: labels, factory: factory).record(dealer.backlog)
+            if let seen = dealer.lastSeenMillis {
+                Metrics.Gauge(label: "dealersync_store_last_seen_seconds", dimensions: labels, factory: factory).record(Double(now - seen) / 1000)
+            }
+            if let skew = dealer.clockSkewMillis {
+                Metrics.Gauge(label: "dealersync_store_clock_skew_seconds", dimensions: labels, factory: factory).record(Double(skew) / 1000)
+            }
+            Metrics.Gauge(label: "dealersync_store_capture_off", dimensions: labels, factory: factory).record(dealer.capture?.state == .off ? 1 : 0)
+            guard let health = dealer.health else { continue }
+            Metrics.Gauge(label: "dealersync_store_pending_changes", dimensions: labels, factory: factory).record(health.pendingChanges)
+            Metrics.Gauge(label: "dealersync_store_outbox_rows", dimensions: labels, factory: factory).record(health.outboxRows)
+            Metrics.Gauge(label: "dealersync_store_held_rows", dimensions: labels, factory: factory).record(health.heldRows)
+            if let free = health.freeDiskMB {
+                Metrics.Gauge(label: "dealersync_store_free_disk_bytes", dimensions: labels, factory: factory).record(Double(free) * 1_048_576)
+            }
+        }
     }
 }

@@ -157,6 +157,19 @@ enum SQLiteMigrations {
                     CREATE INDEX batches_by_time ON batches(at_ms);
                     """)
         }
+        migrator.registerMigration("v6: store health each agent reports") { db in
+            // StoreHealthReport from each pull's X-Dealersync-Health (issue 21): shown per dealer.
+            try db.execute(
+                sql: """
+                    ALTER TABLE principals ADD COLUMN agent_version TEXT;
+                    ALTER TABLE principals ADD COLUMN pending_changes INTEGER;
+                    ALTER TABLE principals ADD COLUMN outbox_rows INTEGER;
+                    ALTER TABLE principals ADD COLUMN held_rows INTEGER;
+                    ALTER TABLE principals ADD COLUMN free_disk_mb INTEGER;
+                    ALTER TABLE principals ADD COLUMN last_error TEXT;
+                    ALTER TABLE principals ADD COLUMN health_ms INTEGER;
+                    """)
+        }
         return migrator
     }
 }

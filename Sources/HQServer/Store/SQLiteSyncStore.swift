@@ -354,8 +354,21 @@ public final class SQLiteSyncStore: SyncStore {
         UInt64(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM feed") ?? 0)
     }
 
-    public func recordPull(dealer: NodeID, cursor: UInt64, atMillis: Int64, clockSkewMillis: Int64?, capture: CaptureReport?) async throws {
+    public func recordPull(
+        dealer: NodeID, cursor: UInt64, atMillis: Int64, clockSkewMillis: Int64?, capture: CaptureReport?, health: StoreHealthReport?
+    ) async throws {
         try await pool.write { db in
+            if let health {
+                try db.execute(
+                    sql: """
+                        UPDATE principals SET agent_version = ?, pending_changes = ?, outbox_rows = ?, held_rows = ?, free_disk_mb = ?,
+                        last_error = ?, health_ms = ? WHERE id = ?
+                        """,
+                    arguments: [
+                        health.agentVersion, health.pendingChanges, health.outboxRows, health.heldRows, health.freeDiskMB, health.lastError, atMillis,
+                        dealer.rawValue,
+                    ])
+            }
             try db.execute(
                 sql: """
                     UPDATE principals SET last_seen_ms = ?, pulled_seq = MAX(pulled_seq, ?),
@@ -402,6 +415,7 @@ public final class SQLiteSyncStore: SyncStore {
                 sql: """
                     SELECT p.id, p.name, p.revoked_ms, p.last_seen_ms, p.last_batch, p.pulled_seq, p.clock_skew_ms,
                       p.capture_state, p.capture_tables, p.capture_gap_ms,
+                      p.agent_version, p.pending_changes, p.outbox_rows, p.held_rows, p.free_disk_mb, p.last_error, p.health_ms,
                       (SELECT COUNT(*) FROM batches b WHERE b.dealer = p.id) AS batches,
                       (SELECT COUNT(*) FROM dead_letters d WHERE d.dealer = p.id) AS dead_letters,
                       (SELECT COUNT(*) FROM conflicts c WHERE c.source = p.id) AS conflicts
@@ -419,7 +433,13 @@ public final class SQLiteSyncStore: SyncStore {
                     deadLetters: row["dead_letters"], conflicts: row["conflicts"], errors: 0,
                     capture: (row["capture_state"] as String?).flatMap(CaptureReport.State.init(rawValue:)).map {
                         CaptureReport(state: $0, tables: row["capture_tables"], lastGapMillis: row["capture_gap_ms"])
-                    })
+                    },
+                    health: (row["agent_version"] as String?).map {
+                        StoreHealthReport(
+                            agentVersion: $0, pendingChanges: row["pending_changes"] ?? 0, outboxRows: row["outbox_rows"] ?? 0,
+                            heldRows: row["held_rows"] ?? 0, freeDiskMB: row["free_disk_mb"], lastError: row["last_error"])
+                    },
+                    healthAtMillis: row["health_ms"])
             }
         }
     }

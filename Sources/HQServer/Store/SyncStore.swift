@@ -34,7 +34,9 @@ public protocol SyncStore: Sendable {
     func feedPage(after: UInt64, limit: PageLimit) async throws -> FeedRead
     func latestSequence() async throws -> UInt64
     /// Records a dealer's pull: last seen, the cursor it now holds, its clock skew.
-    func recordPull(dealer: NodeID, cursor: UInt64, atMillis: Int64, clockSkewMillis: Int64?, capture: CaptureReport?) async throws
+    func recordPull(
+        dealer: NodeID, cursor: UInt64, atMillis: Int64, clockSkewMillis: Int64?, capture: CaptureReport?, health: StoreHealthReport?
+    ) async throws
     /// The highest batch sequence acknowledged from `dealer` (0 before its first batch).
     func acknowledgedSequence(dealer: NodeID) async throws -> UInt64
     /// Makes every row `dealer` holds due for its next pull again, its own writes included;
@@ -269,9 +271,21 @@ public struct DealerStatus: Codable, Sendable, Hashable {
     public var errors: Int
     /// The store's capture as it reported it on its last pull (nil: an agent too old to say).
     public var capture: CaptureReport?
+    /// The store's health as its agent reported it on its last pull (nil: an agent too old to say).
+    public var health: StoreHealthReport? = nil
+    public var healthAtMillis: Int64? = nil
+    /// Not seen for longer than `status.silent_after_seconds`; set by whoever shows the status.
+    public var silent = false
+
+    /// Whether the dealer was last seen longer ago than `afterMillis` (never seen: not silent,
+    /// it is new).
+    public func isSilent(nowMillis: Int64, afterMillis: Int64) -> Bool {
+        !revoked && lastSeenMillis.map { nowMillis - $0 > afterMillis } == true
+    }
 
     enum CodingKeys: String, CodingKey {
-        case id, name, revoked, batches, backlog, conflicts, errors, capture
+        case id, name, revoked, batches, backlog, conflicts, errors, capture, health, silent
+        case healthAtMillis = "health_at_ms"
         case lastSeenMillis = "last_seen_ms"
         case lastBatch = "last_batch"
         case pulledSequence = "pulled_sequence"
@@ -287,4 +301,11 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
     public var message: String
     public var hint: String
     public var description: String { "\(message). Try: \(hint)" }
+}
+
+extension SyncStore {
+    /// A pull from an agent that sends no health report.
+    public func recordPull(dealer: NodeID, cursor: UInt64, atMillis: Int64, clockSkewMillis: Int64?, capture: CaptureReport?) async throws {
+        try await recordPull(dealer: dealer, cursor: cursor, atMillis: atMillis, clockSkewMillis: clockSkewMillis, capture: capture, health: nil)
+    }
 }

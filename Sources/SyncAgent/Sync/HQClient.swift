@@ -46,15 +46,17 @@ struct HQClient: Sendable {
         return Exchange(value: notices, offsetMillis: Self.offset(response, sent: sent))
     }
 
-    /// `capture` goes to HQ in `X-Dealersync-Capture` (shown by `hq status`).
-    func pull(after cursor: String?, capture: CaptureReport?, now: () -> Int64) async throws -> Exchange<PullPage> {
+    /// `capture` goes to HQ in `X-Dealersync-Capture`, `health` in `X-Dealersync-Health`
+    /// (both shown by `hq status`).
+    func pull(after cursor: String?, capture: CaptureReport?, health: StoreHealthReport? = nil, now: () -> Int64) async throws -> Exchange<PullPage> {
         var url = "\(settings.hqURL)/v1/dealers/\(dealer.rawValue)/changes?limit=\(settings.pullPageRows)"
         if let cursor { url += "&after=\(cursor.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? cursor)" }
         let sent = now()
         let response = try await exchange(HTTPRequest(
             method: "GET", url: url,
             headers: [("Authorization", "Bearer \(settings.token)"), ("Accept-Encoding", "gzip"), ("X-Dealersync-Clock", String(sent))]
-                + (capture.map { [(CaptureReport.headerName, $0.headerValue)] } ?? []),
+                + (capture.map { [(CaptureReport.headerName, $0.headerValue)] } ?? [])
+                + (health.map { [(StoreHealthReport.headerName, $0.headerValue)] } ?? []),
             body: []), what: "pull")
         guard let next = response.headers["x-dealersync-cursor"] else {
             throw AgentError(

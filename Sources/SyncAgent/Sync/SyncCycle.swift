@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Logging
 import SyncCapture
 import SyncCore
@@ -31,6 +32,8 @@ public final class SyncCycle: Sendable {
     let clock: @Sendable () -> Int64
     let offsetMeasured = OffsetMeasured()
     let shapeRefusal = ShapeRefusal()
+    /// The code of the last failed cycle, reported to HQ with the store's health.
+    private let lastFailure = Mutex<String?>(nil)
 
     public init(
         database: DealerDatabase, transport: any DeltaTransport, settings: AgentSettings, logger: Logger,
@@ -42,6 +45,9 @@ public final class SyncCycle: Sendable {
         self.logger = logger
         self.clock = clock
     }
+
+    /// Records how the last cycle ended (nil: it succeeded), for the next health report.
+    public func recordOutcome(failureCode: String?) { lastFailure.withLock { $0 = failureCode } }
 
     public func run() async throws -> CycleReport {
         var report = CycleReport()
@@ -204,8 +210,9 @@ public final class SyncCycle: Sendable {
         report.heldRows = retried.held
         var cursor = try database.pullCursor()
         let capture = try? database.captureReport()
+        let health = try? database.healthReport(agentVersion: DealersyncRelease.version, lastError: lastFailure.withLock { $0 })
         for _ in 0..<settings.maxExchangesPerCycle {
-            let exchange = try await client.pull(after: cursor, capture: capture, now: clock)
+            let exchange = try await client.pull(after: cursor, capture: capture, health: health, now: clock)
             try measured(exchange.offsetMillis)
             let page = exchange.value
             // HQ acknowledged higher sequences than this file ever wrote: it was restored.
