@@ -17,20 +17,35 @@ for pkg in "${packages[@]}"; do
     fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
+# promtool checks deploy/prometheus's alert rules in the tests. Debian ships it only inside
+# the prometheus package, whose installation would also start a Prometheus server on :9090,
+# so promtool alone is taken out of the package into /usr/local/bin.
+need_promtool=0
+command -v promtool >/dev/null || need_promtool=1
+
+if [ ${#missing[@]} -eq 0 ] && [ $need_promtool -eq 0 ]; then
     exit 0
 fi
 
-echo "install-system-deps: installing ${missing[*]}" >&2
 sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then
     if command -v sudo >/dev/null; then
         sudo_cmd=(sudo)
     else
-        echo "install-system-deps: need root to install ${missing[*]}; try: sudo $0" >&2
+        echo "install-system-deps: need root to install ${missing[*]} promtool; try: sudo $0" >&2
         exit 1
     fi
 fi
 export DEBIAN_FRONTEND=noninteractive
 "${sudo_cmd[@]}" apt-get update -qq
-"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "install-system-deps: installing ${missing[*]}" >&2
+    "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+if [ $need_promtool -eq 1 ]; then
+    echo "install-system-deps: installing promtool (from Debian's prometheus package, without the server)" >&2
+    unpacked=$(mktemp -d)
+    (cd "$unpacked" && apt-get download -qq prometheus && dpkg-deb -x prometheus_*.deb root)
+    "${sudo_cmd[@]}" install -m 0755 "$unpacked/root/usr/bin/promtool" /usr/local/bin/promtool
+    rm -rf "$unpacked"
+fi

@@ -95,6 +95,7 @@ final class HQMetrics: Sendable {
                 Metrics.Gauge(label: "dealersync_store_clock_skew_seconds", dimensions: labels, factory: factory).record(Double(skew) / 1000)
             }
             Metrics.Gauge(label: "dealersync_store_capture_off", dimensions: labels, factory: factory).record(dealer.capture?.state == .off ? 1 : 0)
+            Metrics.Gauge(label: "dealersync_store_dead_letters", dimensions: labels, factory: factory).record(dealer.deadLetters)
             guard let health = dealer.health else { continue }
             Metrics.Gauge(label: "dealersync_store_pending_changes", dimensions: labels, factory: factory).record(health.pendingChanges)
             Metrics.Gauge(label: "dealersync_store_outbox_rows", dimensions: labels, factory: factory).record(health.outboxRows)
