@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Runs a program to completion and collects what it printed: how tests drive the built
 /// `dealersync` binary, the sqlite3 shell or Python, as a user would.
@@ -39,30 +42,72 @@ public enum ProcessRunner {
 
     /// Runs a command that finishes at once (`mount`, `ip`, `tc`) on the calling thread, for
     /// set-up code that cannot suspend. Anything that may take a while goes through `run`.
+    ///
+    /// `posix_spawn`, not Foundation's `Process`: `Process.run` crashed (a copy past the end of
+    /// a buffer) when the test process had about 1,300 descriptors open, which parallel tests
+    /// each holding an HQ's SQLite files reach.
     public static func runBlocking(_ executable: URL, _ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
+        var out: [Int32] = [-1, -1], err: [Int32] = [-1, -1]
+        guard pipe(&out) == 0, pipe(&err) == 0 else { throw SpawnError("pipe failed: errno \(errno)") }
+        // Our ends stay out of every other child this process starts meanwhile.
+        for fd in out + err { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO)
+        posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // The child starts with no blocked signals and default handlers (the test runner ignores SIGPIPE).
+        var none = sigset_t(), defaults = sigset_t()
+        sigemptyset(&none)
+        sigemptyset(&defaults)
+        for signal in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGCHLD] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let argv = [executable.path] + arguments
+        let envp = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { "\($0.key)=\($0.value)" }
+        var pid: pid_t = 0
+        let spawned = withCStrings(argv) { cArgv in
+            withCStrings(envp) { cEnvp in posix_spawn(&pid, executable.path, &actions, &attributes, cArgv, cEnvp) }
+        }
+        close(out[1])
+        close(err[1])
+        let stdoutHandle = FileHandle(fileDescriptor: out[0], closeOnDealloc: true)
+        let stderrHandle = FileHandle(fileDescriptor: err[0], closeOnDealloc: true)
+        guard spawned == 0 else { throw SpawnError("cannot start \(executable.path): errno \(spawned)") }
         // Drain stderr on another thread while reading stdout here: a child that fills one
         // pipe must never wait for us to read the other.
         let stderrData = LockedData()
         let drained = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
-            stderrData.set(err.fileHandleForReading.readDataToEndOfFile())
+            stderrData.set(stderrHandle.readDataToEndOfFile())
             drained.signal()
         }
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stdout = stdoutHandle.readDataToEndOfFile()
         drained.wait()
-        process.waitUntilExit()
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        // Exit status as Process reported it; a signal as 128 + its number, as a shell does.
+        let exited = status & 0x7f == 0
         return ProcessResult(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            status: exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), stdout: String(decoding: stdout, as: UTF8.self),
             stderr: String(decoding: stderrData.get(), as: UTF8.self))
+    }
+
+    struct SpawnError: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// `strings` as a NULL-terminated array of C strings, for the duration of `body`.
+    private static func withCStrings<T>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> T) -> T {
+        let pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) } + [nil]
+        defer { for pointer in pointers { free(pointer) } }
+        return body(pointers)
     }
 }
 
