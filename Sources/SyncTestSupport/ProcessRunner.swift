@@ -57,17 +57,8 @@ public enum ProcessRunner {
         posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO)
         posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
+        var attributes = defaultSignalAttributes()
         defer { posix_spawnattr_destroy(&attributes) }
-        // The child starts with no blocked signals and default handlers (the test runner ignores SIGPIPE).
-        var none = sigset_t(), defaults = sigset_t()
-        sigemptyset(&none)
-        sigemptyset(&defaults)
-        for signal in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGCHLD] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         let argv = [executable.path] + arguments
         let envp = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { "\($0.key)=\($0.value)" }
         var pid: pid_t = 0
@@ -91,11 +82,28 @@ public enum ProcessRunner {
         drained.wait()
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        // Exit status as Process reported it; a signal as 128 + its number, as a shell does.
-        let exited = status & 0x7f == 0
         return ProcessResult(
-            status: exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderrData.get(), as: UTF8.self))
+            status: exitCode(status), stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderrData.get(), as: UTF8.self))
+    }
+
+    /// A `waitpid` status as an exit code; a signal as 128 + its number, as a shell shows it.
+    static func exitCode(_ status: Int32) -> Int32 {
+        status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    }
+
+    /// Spawn attributes for a child that starts with no blocked signals and default handlers
+    /// (the test runner ignores SIGPIPE; a child must not inherit that). Destroy after use.
+    static func defaultSignalAttributes() -> posix_spawnattr_t {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        var none = sigset_t(), defaults = sigset_t()
+        sigemptyset(&none)
+        sigemptyset(&defaults)
+        for signal in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGCHLD] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        return attributes
     }
 
     struct SpawnError: Error, CustomStringConvertible {
@@ -104,7 +112,7 @@ public enum ProcessRunner {
     }
 
     /// `strings` as a NULL-terminated array of C strings, for the duration of `body`.
-    private static func withCStrings<T>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> T) -> T {
+    static func withCStrings<T>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> T) -> T {
         let pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) } + [nil]
         defer { for pointer in pointers { free(pointer) } }
         return body(pointers)
