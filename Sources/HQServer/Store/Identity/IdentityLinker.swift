@@ -399,11 +399,7 @@ struct IdentityLinker: Sendable {
 
     /// The row's column values with its key columns filled in (the key travels apart).
     static func columnValues(_ merged: RowVersion, spec: TableSpec, keyColumns: [String]) -> [String: SQLValue] {
-        var values = merged.values(policy: spec.policy)
-        var keyValues = merged.key.values
-        if spec.direction == .up { keyValues = Array(keyValues.dropFirst()) }
-        for (name, value) in zip(keyColumns, keyValues) { values[name] = value }
-        return values
+        merged.withKeyColumns(merged.values(policy: spec.policy), spec: spec, keyColumns: keyColumns)
     }
 
     /// A column's value; names compare without case, as SQLite compares them.

@@ -53,10 +53,8 @@ struct QualityWriter: Sendable {
                 .execute(arguments: [spec.name, rowKey])
         }
         guard alive else { return }
-        var values = shown
-        var keyValues = merged.key.values
-        if spec.direction == .up { keyValues = Array(keyValues.dropFirst()) }
-        for (name, value) in zip(keyColumns ?? spec.key ?? [], keyValues) { values[name] = value }
+        let keyValues = merged.storeKeyValues(spec)
+        let values = merged.withKeyColumns(shown, spec: spec, keyColumns: keyColumns ?? spec.key ?? [])
         let issues = evaluator.issues(values, today: today)
         guard !issues.isEmpty else { return }
         let dealer = Self.responsibleDealer(spec: spec, merged: merged, values: values)
