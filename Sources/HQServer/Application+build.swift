@@ -16,6 +16,9 @@ public func buildApplication(
 ) async throws -> some ApplicationProtocol {
     let store = try SQLiteSyncStore(
         path: config.storePath, tables: config.tablesPath.map { ($0, config.schema) }, maxTableColumns: config.limits.maxTableColumns)
+    // HQ's own schema is a version stores may run and push under (docs/ROLLOUT.md); one
+    // published before under the same number with other content stops the start here.
+    try await store.registerSchema(config.schema, atMillis: Date.nowMillis)
     return buildApplication(config, store: store, drain: drain, systemd: systemd, logger: logger)
 }
 
@@ -28,19 +31,21 @@ public func buildApplication<Store: SyncStore>(
     let notifier = ChangeNotifier()
     let limits = config.limits
     let queueWait = Duration.milliseconds(limits.maxIngestQueueMillis)
+    let schemas = SchemaCatalog(own: config.schema, store: store)
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: MetricsMiddleware(metrics: metrics))
     router.add(middleware: ErrorMiddleware(logger: logger))
     if let drain { router.add(middleware: DrainMiddleware(drain: drain)) }
     PushController(
-        store: store, schema: config.schema, limits: limits,
+        store: store, schemas: schemas, limits: limits,
         uploads: IngestGate(capacity: limits.maxConcurrentUploads, maxWait: queueWait),
         ingests: IngestGate(capacity: limits.maxConcurrentIngests, maxWait: queueWait),
         inFlight: PushesInFlight(maxPerDealer: limits.maxPushesPerDealer),
         notifier: notifier, metrics: metrics, logger: logger
     ).addRoutes(to: router)
-    PullController(store: store, schema: config.schema, limits: config.limits, notifier: notifier, metrics: metrics, logger: logger)
+    PullController(store: store, schemas: schemas, limits: config.limits, notifier: notifier, metrics: metrics, logger: logger)
         .addRoutes(to: router)
+    RolloutController(store: store, schemas: schemas, logger: logger).addRoutes(to: router)
     FeedController(store: store, schema: config.schema, limits: config.limits, metrics: metrics, feedDays: config.retention.feedDays)
         .addRoutes(to: router)
     HQWriteController(store: store, schema: config.schema, limits: config.limits, notifier: notifier, logger: logger)

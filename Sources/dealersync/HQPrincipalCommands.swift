@@ -12,11 +12,21 @@ struct HQAddDealerCommand: AsyncParsableCommand {
     var id: String
     @Option(help: "A readable name for the dealership.")
     var name: String?
+    @Option(help: "The group it joins (see `hq group`); default: the group named default.")
+    var group: String?
     @OptionGroup var options: HQOptions
 
     func run() async throws {
         try await reportingErrors {
+            let store = try SQLiteSyncStore(path: try await options.storePath())
+            if let group, try await !store.groups(hqVersion: nil).contains(where: { $0.name == group }) {
+                throw CommandError("no group is named \(group)", hint: "create it first with `dealersync hq group add \(group)`")
+            }
             try await addPrincipal(id: id, name: name, kind: .dealer, options: options)
+            if let group, group != DealerGroup.defaultName {
+                try await store.moveDealers([id], to: group)
+                print("in group \(group)")
+            }
         }
     }
 }

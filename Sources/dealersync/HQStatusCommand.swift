@@ -65,15 +65,23 @@ struct HQStatusCommand: AsyncParsableCommand {
         return [report.agentVersion, String(report.pendingChanges), String(report.outboxRows), String(report.heldRows), disk, report.lastError ?? "-"]
     }
 
+    /// The version the agent runs, with the one its group is assigned when they differ
+    /// (`1 (to 2)` while a rollout reaches it); `?` before the agent reported one.
+    static func schema(_ dealer: DealerStatus) -> String {
+        guard let running = dealer.schemaRunning else { return "?" }
+        guard let assigned = dealer.schemaAssigned, assigned != running else { return String(running) }
+        return "\(running) (to \(assigned))"
+    }
+
     static func table(_ status: FleetStatus, backlogKnown: Bool) -> String {
         let header = [
-            "DEALER", "NAME", "STATE", "LAST SEEN (UTC)", "LAST BATCH", "BATCHES", "BACKLOG", "SKEW ms", "DEAD", "CONFLICTS", "CAPTURE", "AGENT",
+            "DEALER", "NAME", "GROUP", "SCHEMA", "STATE", "LAST SEEN (UTC)", "LAST BATCH", "BATCHES", "BACKLOG", "SKEW ms", "DEAD", "CONFLICTS", "CAPTURE", "AGENT",
             "PENDING", "OUTBOX", "HELD", "DISK FREE", "LAST ERROR",
         ]
         let formatter = ISO8601DateFormatter()
         let rows = status.dealers.map { dealer in
             [
-                dealer.id, dealer.name ?? "-", dealer.revoked ? "revoked" : dealer.silent ? "SILENT" : "active",
+                dealer.id, dealer.name ?? "-", dealer.group, Self.schema(dealer), dealer.revoked ? "revoked" : dealer.silent ? "SILENT" : "active",
                 dealer.lastSeenMillis.map { formatter.string(from: Date(timeIntervalSince1970: Double($0) / 1000)) } ?? "never",
                 dealer.lastBatch ?? "-", String(dealer.batches), backlogKnown ? String(dealer.backlog) : "?",
                 dealer.clockSkewMillis.map(String.init) ?? "-", String(dealer.deadLetters), String(dealer.conflicts),

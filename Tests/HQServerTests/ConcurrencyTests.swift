@@ -151,6 +151,16 @@ final class BlockingStore: SyncStore {
     func dealerActivity(dealer: String, limit: Int, sinceMillis: Int64) async throws -> DealerActivity {
         try await inner.dealerActivity(dealer: dealer, limit: limit, sinceMillis: sinceMillis)
     }
+    func publishedSchema(version: UInt64) async throws -> PublishedSchema? { try await inner.publishedSchema(version: version) }
+    func assignment(dealer: NodeID) async throws -> DealerAssignment { try await inner.assignment(dealer: dealer) }
+    func recordRequestProgress(
+        dealer: NodeID, id: Int64, state: RemoteRequest.State, done: Int, total: Int, message: String?, atMillis: Int64
+    ) async throws {
+        try await inner.recordRequestProgress(dealer: dealer, id: id, state: state, done: done, total: total, message: message, atMillis: atMillis)
+    }
+    func backlog(for dealer: NodeID, schema: SyncSchema, after: UInt64) async throws -> Int {
+        try await inner.backlog(for: dealer, schema: schema, after: after)
+    }
     func rowsPushed(sinceMillis: Int64) async throws -> [String: Int] { try await inner.rowsPushed(sinceMillis: sinceMillis) }
     func status(schema: SyncSchema, dealer: String) async throws -> DealerStatus? { try await inner.status(schema: schema, dealer: dealer) }
     func recordShape(dealer: NodeID, report: ShapeReport, schema: SyncSchema, atMillis: Int64) async throws -> ShapeOutcome {

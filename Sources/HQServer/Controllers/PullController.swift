@@ -6,9 +6,13 @@ import SyncCore
 /// `GET /v1/dealers/{id}/changes?after=CURSOR&limit=N[&wait=S]`: the rows routed to a
 /// dealer, in feed order, as a gzip-compressed SyncCore `Batch` from dealer `hq` whose
 /// sequence range is the page's feed sequences.
+///
+/// The page is routed under the schema version the dealer's group is assigned, which the
+/// answer names in `X-Dealersync-Schema`, with any open request in `X-Dealersync-Request`
+/// (docs/ROLLOUT.md).
 public struct PullController<Store: SyncStore>: Sendable {
     let store: Store
-    let schema: SyncSchema
+    let schemas: SchemaCatalog
     let limits: HQLimits
     let notifier: ChangeNotifier
     let metrics: HQMetrics
@@ -45,6 +49,8 @@ public struct PullController<Store: SyncStore>: Sendable {
         let limit = try Query.int(query["limit"], name: "limit", default: min(1000, limits.maxPageRows), range: 1...limits.maxPageRows)
         let wait = try Query.int(query["wait"], name: "wait", default: 0, range: 0...limits.maxWaitSeconds)
 
+        let assignment = try await store.assignment(dealer: dealer)
+        let schema = try await schemas.assigned(assignment)
         let deadline = ContinuousClock.now + .seconds(wait)
         var seen = await notifier.generation
         let pageLimit = PageLimit(rows: limit, bytes: limits.maxPageBytes)
@@ -68,9 +74,7 @@ public struct PullController<Store: SyncStore>: Sendable {
             rows: page.rows.map(\.version))
         let body = Gzip.compress(batch.encoded())
         metrics.bytesOut.increment(by: body.count)
-        return Response(
-            status: .ok,
-            headers: [
+        var headers: HTTPFields = [
                 .contentType: "application/octet-stream",
                 .contentEncoding: "gzip",
                 .dealersyncCursor: Cursor.encode(page.nextCursor),
@@ -79,7 +83,16 @@ public struct PullController<Store: SyncStore>: Sendable {
                 // The store compares it with its own write counter: higher means its DMS
                 // file was restored from an older backup (see the agent's recovery).
                 .dealersyncAckedSequence: String(try await store.acknowledgedSequence(dealer: dealer)),
-            ],
-            body: .init(byteBuffer: ByteBuffer(bytes: body)))
+                .dealersyncSchema: String(schema.version),
+            ]
+        if let request = assignment.request, let kind = StoreRequest.Kind(rawValue: request.kind) {
+            headers[.dealersyncRequest] = StoreRequest(id: request.id, kind: kind, table: request.table).headerValue
+        }
+        // A full page means more is due (a new store catching up): say how much, so the
+        // store can show its progress. Counted only then, so a store in step pays nothing.
+        if page.rows.count == limit {
+            headers[.dealersyncRemaining] = String(try await store.backlog(for: dealer, schema: schema, after: page.nextCursor))
+        }
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }

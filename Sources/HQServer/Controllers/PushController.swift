@@ -13,7 +13,7 @@ import SyncCore
 /// it loses its upload slot to the idle timeout or the minimum body rate.
 public struct PushController<Store: SyncStore>: Sendable {
     let store: Store
-    let schema: SyncSchema
+    let schemas: SchemaCatalog
     let limits: HQLimits
     let uploads: IngestGate
     let ingests: IngestGate
@@ -83,6 +83,7 @@ public struct PushController<Store: SyncStore>: Sendable {
         guard batch.dealer == dealer else {
             throw HQError.badRequest("the batch names dealer \(batch.dealer), not \(dealer)", hint: "push each batch to its own dealer's URL")
         }
+        let schema = try await schema(for: batch, dealer: dealer)
         let now = Date.nowMillis
         let outcome = try await store.ingest(
             IngestBatch(
@@ -112,6 +113,21 @@ public struct PushController<Store: SyncStore>: Sendable {
                 .conflict, "batch \(batch.id) was acknowledged before with different content",
                 hint: "a batch id (its sequence range) must always carry the same bytes; check the agent's outbox")
         }
+    }
+
+    /// The schema the batch was written for (docs/ROLLOUT.md): a version HQ published, no
+    /// newer than the one the dealer's group is assigned. Anything else is refused whole with
+    /// 409, and the agent keeps the batch until HQ knows its version.
+    private func schema(for batch: Batch, dealer: NodeID) async throws -> SyncSchema {
+        let assignment = try await store.assignment(dealer: dealer)
+        let assigned = assignment.schemaVersion ?? schemas.own.version
+        guard batch.schemaVersion <= assigned, let schema = try await schemas.schema(version: batch.schemaVersion) else {
+            throw HQError(
+                .conflict, "the batch was written under sync schema version \(batch.schemaVersion), which HQ has not assigned to dealer \(dealer) (group \(assignment.group) runs \(assigned))",
+                hint: "set the store up with the schema HQ publishes (the agent fetches it by itself), or publish version \(batch.schemaVersion) to the group with `dealersync hq schema publish FILE --group \(assignment.group)`",
+                headers: [.dealersyncSchema: String(assigned)])
+        }
+        return schema
     }
 
     private func busy(_ gate: IngestGate, _ doing: String) -> HQError {

@@ -2,5 +2,5 @@ import Foundation
 
 extension Date {
     /// Wall-clock milliseconds since 1970, rounded: what HQ stores and sends as a time.
-    static var nowMillis: Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+    public static var nowMillis: Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
 }

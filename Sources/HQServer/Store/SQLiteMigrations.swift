@@ -170,6 +170,41 @@ enum SQLiteMigrations {
                     ALTER TABLE principals ADD COLUMN health_ms INTEGER;
                     """)
         }
+        migrator.registerMigration("v7: schema rollout, groups and remote requests") { db in
+            // docs/ROLLOUT.md. Published schema versions never change; a dealer runs its
+            // group's version (no group: `default`); HQ asks a store for work (a resync) and
+            // the store reports its progress.
+            try db.execute(
+                sql: """
+                    CREATE TABLE schema_versions (
+                        version INTEGER PRIMARY KEY,
+                        yaml TEXT NOT NULL,
+                        sha256 TEXT NOT NULL,
+                        published_ms INTEGER NOT NULL
+                    );
+                    CREATE TABLE dealer_groups (
+                        name TEXT PRIMARY KEY,
+                        schema_version INTEGER REFERENCES schema_versions(version),
+                        updated_ms INTEGER NOT NULL
+                    );
+                    INSERT INTO dealer_groups (name, schema_version, updated_ms) VALUES ('default', NULL, 0);
+                    ALTER TABLE principals ADD COLUMN group_name TEXT REFERENCES dealer_groups(name);
+                    ALTER TABLE principals ADD COLUMN schema_running INTEGER;
+                    CREATE TABLE remote_requests (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        dealer TEXT NOT NULL REFERENCES principals(id),
+                        kind TEXT NOT NULL,
+                        table_name TEXT,
+                        requested_ms INTEGER NOT NULL,
+                        state TEXT NOT NULL DEFAULT 'pending',
+                        done INTEGER NOT NULL DEFAULT 0,
+                        total INTEGER NOT NULL DEFAULT 0,
+                        message TEXT,
+                        updated_ms INTEGER NOT NULL
+                    );
+                    CREATE INDEX remote_requests_by_dealer ON remote_requests(dealer, state);
+                    """)
+        }
         return migrator
     }
 }

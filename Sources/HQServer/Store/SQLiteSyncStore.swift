@@ -362,11 +362,11 @@ public final class SQLiteSyncStore: SyncStore {
                 try db.execute(
                     sql: """
                         UPDATE principals SET agent_version = ?, pending_changes = ?, outbox_rows = ?, held_rows = ?, free_disk_mb = ?,
-                        last_error = ?, health_ms = ? WHERE id = ?
+                        last_error = ?, health_ms = ?, schema_running = COALESCE(?, schema_running) WHERE id = ?
                         """,
                     arguments: [
                         health.agentVersion, health.pendingChanges, health.outboxRows, health.heldRows, health.freeDiskMB, health.lastError, atMillis,
-                        dealer.rawValue,
+                        health.schemaVersion.map { Int64(bitPattern: $0) }, dealer.rawValue,
                     ])
             }
             try db.execute(
@@ -416,6 +416,8 @@ public final class SQLiteSyncStore: SyncStore {
                     SELECT p.id, p.name, p.revoked_ms, p.last_seen_ms, p.last_batch, p.pulled_seq, p.clock_skew_ms,
                       p.capture_state, p.capture_tables, p.capture_gap_ms,
                       p.agent_version, p.pending_changes, p.outbox_rows, p.held_rows, p.free_disk_mb, p.last_error, p.health_ms,
+                      COALESCE(p.group_name, 'default') AS group_name, p.schema_running,
+                      (SELECT g.schema_version FROM dealer_groups g WHERE g.name = COALESCE(p.group_name, 'default')) AS schema_assigned,
                       (SELECT COUNT(*) FROM batches b WHERE b.dealer = p.id) AS batches,
                       (SELECT COUNT(*) FROM dead_letters d WHERE d.dealer = p.id) AS dead_letters,
                       (SELECT COUNT(*) FROM conflicts c WHERE c.source = p.id) AS conflicts
@@ -439,7 +441,8 @@ public final class SQLiteSyncStore: SyncStore {
                             agentVersion: $0, pendingChanges: row["pending_changes"] ?? 0, outboxRows: row["outbox_rows"] ?? 0,
                             heldRows: row["held_rows"] ?? 0, freeDiskMB: row["free_disk_mb"], lastError: row["last_error"])
                     },
-                    healthAtMillis: row["health_ms"])
+                    healthAtMillis: row["health_ms"], group: row["group_name"],
+                    schemaRunning: (row["schema_running"] as Int64?).map(UInt64.init), schemaAssigned: (row["schema_assigned"] as Int64?).map(UInt64.init))
             }
         }
     }

@@ -72,6 +72,18 @@ public protocol SyncStore: Sendable {
     func lookupCount(by who: String, sinceMillis: Int64) async throws -> Int
     func changeLink(_ change: LinkChange, _ a: RowKey, _ b: RowKey, by who: String) async throws -> (String, String)
 
+    // Schema rollout by group and remote requests (docs/ROLLOUT.md).
+    /// A published schema version, nil when none has this number.
+    func publishedSchema(version: UInt64) async throws -> PublishedSchema?
+    /// The dealer's group, the schema version it is to run, and its oldest open request.
+    func assignment(dealer: NodeID) async throws -> DealerAssignment
+    /// Records a store's progress on its request; `StoreError.notFound` unless it is open.
+    func recordRequestProgress(
+        dealer: NodeID, id: Int64, state: RemoteRequest.State, done: Int, total: Int, message: String?, atMillis: Int64
+    ) async throws
+    /// Rows routed to `dealer` after `after`, as its next pulls will send them.
+    func backlog(for dealer: NodeID, schema: SyncSchema, after: UInt64) async throws -> Int
+
     // The web console (docs/CONSOLE.md).
     /// The dealer's last `limit` batches, dead letters and conflicts, and its history since `sinceMillis`.
     func dealerActivity(dealer: String, limit: Int, sinceMillis: Int64) async throws -> DealerActivity
@@ -274,6 +286,12 @@ public struct DealerStatus: Codable, Sendable, Hashable {
     /// The store's health as its agent reported it on its last pull (nil: an agent too old to say).
     public var health: StoreHealthReport? = nil
     public var healthAtMillis: Int64? = nil
+    /// The dealer's group (docs/ROLLOUT.md).
+    public var group: String = DealerGroup.defaultName
+    /// The schema version its agent last reported running; nil: not reported yet.
+    public var schemaRunning: UInt64? = nil
+    /// The version its group is assigned; nil: HQ's own schema.
+    public var schemaAssigned: UInt64? = nil
     /// Not seen for longer than `status.silent_after_seconds`; set by whoever shows the status.
     public var silent = false
 
@@ -284,8 +302,10 @@ public struct DealerStatus: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, name, revoked, batches, backlog, conflicts, errors, capture, health, silent
+        case id, name, revoked, batches, backlog, conflicts, errors, capture, health, silent, group
         case healthAtMillis = "health_at_ms"
+        case schemaRunning = "schema_running"
+        case schemaAssigned = "schema_assigned"
         case lastSeenMillis = "last_seen_ms"
         case lastBatch = "last_batch"
         case pulledSequence = "pulled_sequence"

@@ -2,7 +2,7 @@
 public struct AgentError: Error, CustomStringConvertible, Sendable {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
-            case hqUnreachable, hqBusy, refused, unauthorized, conflictingBatch, badResponse, anotherAgent
+            case hqUnreachable, hqBusy, refused, unauthorized, conflictingBatch, badResponse, anotherAgent, schemaNotAssigned
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -18,6 +18,8 @@ public struct AgentError: Error, CustomStringConvertible, Sendable {
         public static let conflictingBatch = Code(.conflictingBatch)
         /// HQ's answer could not be understood.
         public static let badResponse = Code(.badResponse)
+        /// HQ will not merge batches written under this store's schema version (docs/ROLLOUT.md).
+        public static let schemaNotAssigned = Code(.schemaNotAssigned)
         /// Another agent process holds this DMS database.
         public static let anotherAgent = Code(.anotherAgent)
         public var description: String { base.rawValue }

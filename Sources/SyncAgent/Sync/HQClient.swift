@@ -22,6 +22,12 @@ struct HQClient: Sendable {
         var cursor: String
         /// HQ's highest acknowledged batch sequence from this store (nil from an older HQ).
         var acknowledgedSequence: UInt64?
+        /// The schema version HQ assigns this store (nil from an HQ without rollout).
+        var assignedSchema: UInt64?
+        /// Work HQ asks of this store, while it is open.
+        var request: StoreRequest?
+        /// Rows still due after this page, on a full page.
+        var remaining: Int?
     }
 
     /// The part of HQ's push receipt the agent keeps: rows HQ did not take as sent.
@@ -68,7 +74,12 @@ struct HQClient: Sendable {
                 ? try Gzip.decompress(response.body, maxOutputBytes: maxPageBytes) : response.body
             let batch = try Batch(decoding: body, limits: BatchLimits(maxRows: settings.pullPageRows * 2 + 10))
             let acknowledged = response.headers["x-dealersync-acked-sequence"].flatMap { UInt64($0) }
-            return Exchange(value: PullPage(batch: batch, cursor: next, acknowledgedSequence: acknowledged), offsetMillis: Self.offset(response, sent: sent))
+            let page = PullPage(
+                batch: batch, cursor: next, acknowledgedSequence: acknowledged,
+                assignedSchema: response.headers["x-dealersync-schema"].flatMap { UInt64($0) },
+                request: response.headers["x-dealersync-request"].flatMap(StoreRequest.init(headerValue:)),
+                remaining: response.headers["x-dealersync-remaining"].flatMap { Int($0) })
+            return Exchange(value: page, offsetMillis: Self.offset(response, sent: sent))
         } catch let error as SyncCoreError {
             throw AgentError(
                 code: .badResponse, message: "HQ's pull answer is not a valid batch: \(error.message)",
@@ -95,6 +106,30 @@ struct HQClient: Sendable {
         return (try? JSONDecoder().decode(ShapeAnswer.self, from: Data(response.body))) ?? ShapeAnswer(refused: nil)
     }
 
+    /// The sync schema HQ assigns this store, as YAML (docs/ROLLOUT.md); nil from an HQ
+    /// that does not publish schemas (404).
+    func fetchSchema() async throws -> String? {
+        let response: HTTPResponse
+        do {
+            response = try await exchange(HTTPRequest(
+                method: "GET", url: "\(settings.hqURL)/v1/dealers/\(dealer.rawValue)/schema",
+                headers: [("Authorization", "Bearer \(settings.token)"), ("Accept", "application/yaml")], body: []), what: "schema fetch")
+        } catch let error as AgentError where error.code == .refused && error.message.contains("404") {
+            return nil
+        }
+        return String(decoding: response.body, as: UTF8.self)
+    }
+
+    /// Reports progress on a request HQ sent with a pull.
+    func reportProgress(_ progress: StoreRequestProgress, request: StoreRequest) async throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        _ = try await exchange(HTTPRequest(
+            method: "POST", url: "\(settings.hqURL)/v1/dealers/\(dealer.rawValue)/requests/\(request.id)",
+            headers: [("Authorization", "Bearer \(settings.token)"), ("Content-Type", "application/json")],
+            body: Array(try encoder.encode(progress))), what: "request progress")
+    }
+
     /// Asks HQ to send every row this store holds again (recovery from a restored file).
     func resendAll() async throws {
         _ = try await exchange(HTTPRequest(
@@ -119,6 +154,12 @@ struct HQClient: Sendable {
                 code: .unauthorized, message: "\(what): HQ refused the token (\(response.status)\(detail))",
                 hint: "check hq.token (or the hq-token credential) is the one `dealersync hq add-dealer \(dealer)` printed and is not revoked",
                 retryable: false)
+        case 409 where response.headers["x-dealersync-schema"] != nil:
+            // The batch stays in the outbox: it is pushed once HQ knows its version.
+            throw AgentError(
+                code: .schemaNotAssigned, message: "\(what): HQ does not merge this store's schema version (409\(detail))",
+                hint: "publish this store's schema version to its group at HQ (`dealersync hq schema publish FILE --group G`), or set the store up with the schema HQ assigns",
+                retryable: true, retryAfterSeconds: 300)
         case 409:
             throw AgentError(
                 code: .conflictingBatch, message: "\(what): HQ already has this batch id with other content (409\(detail))",

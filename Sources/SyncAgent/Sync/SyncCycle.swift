@@ -34,6 +34,10 @@ public final class SyncCycle: Sendable {
     let shapeRefusal = ShapeRefusal()
     /// The code of the last failed cycle, reported to HQ with the store's health.
     private let lastFailure = Mutex<String?>(nil)
+    /// Schema versions this store could not adopt, logged once each.
+    let refusedSchemas = Mutex<Set<UInt64>>([])
+    /// Throttles the "catching up" log line of a store far behind.
+    let catchUp = CatchUpProgress()
 
     public init(
         database: DealerDatabase, transport: any DeltaTransport, settings: AgentSettings, logger: Logger,
@@ -209,6 +213,7 @@ public final class SyncCycle: Sendable {
         report.appliedRows += retried.applied
         report.heldRows = retried.held
         var cursor = try database.pullCursor()
+        var pendingRequest: StoreRequest?
         let capture = try? database.captureReport()
         let health = try? database.healthReport(agentVersion: DealersyncRelease.version, lastError: lastFailure.withLock { $0 })
         for _ in 0..<settings.maxExchangesPerCycle {
@@ -221,6 +226,15 @@ public final class SyncCycle: Sendable {
                 try beginRecovery(evidence, hqAcknowledged: page.acknowledgedSequence)
                 return
             }
+            // A newer schema for this store: adopted before the page is applied, so rows of
+            // a table it adds are not skipped. When it adds a pulled table, the cursor starts
+            // over (that table's older rows at HQ come too) and this page is pulled again.
+            if let assigned = page.assignedSchema, try await adoptSchema(assigned) {
+                cursor = nil
+                continue
+            }
+            if let request = page.request { pendingRequest = request }
+            if let remaining = page.remaining { catchUp.show(remaining: remaining, logger: logger) }
             if page.batch.rows.isEmpty && page.cursor == cursor { break }
             let applied = try database.apply(page.batch.rows, cursor: page.cursor, wallMillis: clock())
             report.pulledRows += page.batch.rows.count
@@ -232,6 +246,10 @@ public final class SyncCycle: Sendable {
             if report.pulledRows >= settings.maxExchangesPerCycle * settings.pullPageRows { report.moreWaiting = true }
         }
         try database.recordAgentState(hqURL: settings.hqURL, pulledAt: Date())
+        if let pendingRequest {
+            try await run(pendingRequest)
+            report.moreWaiting = true
+        }
     }
 
     private func measured(_ offset: Int64?) throws {

@@ -28,12 +28,20 @@ extension DealerDatabase {
     ///
     /// An UPDATE made while capture was off leaves no trace locally (the DMS holds the only
     /// copy of the values); `dealersync digest` against HQ finds such rows.
-    public func resync(chunkRows: Int = 2_000, progress: (CaptureProgress) -> Void = { _ in }) throws -> ResyncReport {
+    ///
+    /// `tables`: only these (HQ's remote request for one table); nil: every pushed table.
+    public func resync(tables only: [String]? = nil, chunkRows: Int = 2_000, progress: (CaptureProgress) -> Void = { _ in }) throws -> ResyncReport {
         var report = ResyncReport()
         let tables = try read { db -> [String] in
             try requireInstalled(db)
             let schema = try SyncTransaction(db, node: node, wallMillis: 0).schema
-            return schema.tables.filter(\.direction.dealerPushes).map(\.name)
+            let pushed = schema.tables.filter(\.direction.dealerPushes).map(\.name)
+            if let unknown = only?.first(where: { !pushed.contains($0) }) {
+                throw CaptureError(
+                    .tableMissing, "table '\(unknown)' is not a table this store sends to HQ",
+                    hint: "name a table of the sync schema with direction both or up")
+            }
+            return pushed.filter { only?.contains($0) ?? true }
         }
         for table in tables {
             try queueUnsyncedRows(table: table, chunkRows: chunkRows, report: &report, progress: progress)

@@ -4,7 +4,7 @@
 /// dealer (`hq status`, `/v1/status`, `/metrics`, the console). Numbers and short codes
 /// only: nothing a customer value or a free-text message could travel in.
 ///
-///     X-Dealersync-Health: v=0.1.0 pending=12 outbox=0 held=3 disk_mb=20480 error=hqUnreachable
+///     X-Dealersync-Health: v=0.1.0 schema=3 pending=12 outbox=0 held=3 disk_mb=20480 error=hqUnreachable
 public struct StoreHealthReport: Hashable, Sendable, Codable {
     public static let headerName = "X-Dealersync-Health"
 
@@ -17,8 +17,14 @@ public struct StoreHealthReport: Hashable, Sendable, Codable {
     /// The code of the last failed cycle (`AgentError.Code`, `storage`, `database`); nil
     /// after a successful one.
     public var lastError: String?
+    /// The sync schema version the store runs (docs/ROLLOUT.md); nil when not set up.
+    public var schemaVersion: UInt64?
 
-    public init(agentVersion: String, pendingChanges: Int, outboxRows: Int, heldRows: Int, freeDiskMB: Int?, lastError: String?) {
+    public init(
+        agentVersion: String, pendingChanges: Int, outboxRows: Int, heldRows: Int, freeDiskMB: Int?, lastError: String?,
+        schemaVersion: UInt64? = nil
+    ) {
+        self.schemaVersion = schemaVersion
         self.agentVersion = agentVersion
         self.pendingChanges = pendingChanges
         self.outboxRows = outboxRows
@@ -28,7 +34,7 @@ public struct StoreHealthReport: Hashable, Sendable, Codable {
     }
 
     public var headerValue: String {
-        "v=\(agentVersion) pending=\(pendingChanges) outbox=\(outboxRows) held=\(heldRows)"
+        "v=\(agentVersion)" + (schemaVersion.map { " schema=\($0)" } ?? "") + " pending=\(pendingChanges) outbox=\(outboxRows) held=\(heldRows)"
             + (freeDiskMB.map { " disk_mb=\($0)" } ?? "") + (lastError.map { " error=\($0)" } ?? "")
     }
 
@@ -43,7 +49,7 @@ public struct StoreHealthReport: Hashable, Sendable, Codable {
             guard pair.count == 2, fields[String(pair[0])] == nil else { return nil }
             fields[String(pair[0])] = String(pair[1])
         }
-        guard Set(fields.keys).isSubset(of: ["v", "pending", "outbox", "held", "disk_mb", "error"]) else { return nil }
+        guard Set(fields.keys).isSubset(of: ["v", "schema", "pending", "outbox", "held", "disk_mb", "error"]) else { return nil }
         func count(_ key: String) -> Int? { fields[key].flatMap { Int($0) }.flatMap { (0...1_000_000_000_000).contains($0) ? $0 : nil } }
         func code(_ text: String) -> Bool {
             (1...40).contains(text.utf8.count) && text.utf8.allSatisfy { byte in
@@ -54,6 +60,9 @@ public struct StoreHealthReport: Hashable, Sendable, Codable {
         else { return nil }
         if fields["disk_mb"] != nil && count("disk_mb") == nil { return nil }
         if let error = fields["error"], !code(error) { return nil }
-        self.init(agentVersion: version, pendingChanges: pending, outboxRows: outbox, heldRows: held, freeDiskMB: count("disk_mb"), lastError: fields["error"])
+        if fields["schema"] != nil && count("schema") == nil { return nil }
+        self.init(
+            agentVersion: version, pendingChanges: pending, outboxRows: outbox, heldRows: held, freeDiskMB: count("disk_mb"), lastError: fields["error"],
+            schemaVersion: count("schema").map(UInt64.init))
     }
 }
