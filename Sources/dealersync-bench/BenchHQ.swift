@@ -50,6 +50,11 @@ final class BenchHQ: @unchecked Sendable {
         try await Self.waitUntilUp(baseURL)
     }
 
+    /// A dealer added while HQ runs (a new store joining the fleet).
+    func join(_ id: String) async throws {
+        tokens[id] = try await Self.addDealer(id, to: store)
+    }
+
     /// Adds a dealer principal and returns its token (HQ keeps only the hash).
     static func addDealer(_ id: String, to store: SQLiteSyncStore) async throws -> String {
         let token = Tokens.generate()
