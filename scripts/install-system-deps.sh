@@ -8,7 +8,8 @@ set -euo pipefail
 # faketime: the reliability tests run an agent with its clock a day off.
 # chromium and fonts-noto-cjk: the console tests drive HQ's web pages in headless Chromium;
 # without CJK fonts Chinese renders as empty boxes in screenshots.
-packages=(libsqlite3-dev libcurl4-openssl-dev zlib1g-dev pkg-config sqlite3 iproute2 iptables faketime chromium fonts-noto-cjk)
+# lintian, chrpath, adduser: scripts/package-deb and the test that checks its package.
+packages=(libsqlite3-dev libcurl4-openssl-dev zlib1g-dev pkg-config sqlite3 iproute2 iptables faketime chromium fonts-noto-cjk lintian chrpath adduser)
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -30,7 +30,7 @@ public struct AgentService: Service {
         var generator = SystemRandomNumberGenerator()
         var lastErrorCode: String?
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            var delayMillis = Int64(settings.pollIntervalMillis)
+            var delayMillis = Int64(cycle.pollIntervalMillis)
             var waitForChange = true
             // Read before the cycle: a DMS commit that lands while the cycle runs (after it
             // stamped) must wake the next wait at once, not after the poll interval.

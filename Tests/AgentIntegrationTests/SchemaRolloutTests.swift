@@ -98,6 +98,17 @@ struct SchemaRolloutTests {
             #expect(try network.stores["DLR-W1"]!.rows("SELECT model FROM test_drives WHERE id = 'TD-HQ-W1'").first?["model"] == "Model 3")
             #expect(try network.databases["DLR-R1"]!.installedSchemaVersion() == 1)
             #expect(try await Self.hqRow(network, "test_drives", "TD-DLR-R1", dealer: "DLR-R1") == nil)
+            // Agent settings published to a group reach its stores only, over their own config.
+            try await network.store.setAgentSettings(GroupAgentSettings(pollSeconds: 30, pageRows: 20), group: "pilot", atMillis: 4)
+            let pilot = try network.cycle("DLR-P1", port: port)
+            let other = try network.cycle("DLR-R1", port: port)
+            _ = try await pilot.run()
+            _ = try await other.run()
+            #expect(pilot.pullPageRows == 20 && pilot.pollIntervalMillis == 30_000)
+            #expect(other.pullPageRows == 50 && other.pollIntervalMillis == 5_000)
+            try await network.store.setAgentSettings(nil, group: "pilot", atMillis: 5)
+            _ = try await pilot.run()
+            #expect(pilot.pullPageRows == 50, "cleared at HQ: the local config applies again")
             for id in ["DLR-P1", "DLR-W1", "DLR-R1"] {
                 let digests = try await network.digests(id)
                 #expect(digests.dealer == digests.hq, "\(id) converged")

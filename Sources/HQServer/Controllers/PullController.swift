@@ -85,6 +85,7 @@ public struct PullController<Store: SyncStore>: Sendable {
                 .dealersyncAckedSequence: String(try await store.acknowledgedSequence(dealer: dealer)),
                 .dealersyncSchema: String(schema.version),
             ]
+        if let settings = assignment.agentSettings, !settings.isEmpty { headers[.dealersyncSettings] = settings.headerValue }
         if let request = assignment.request, let kind = StoreRequest.Kind(rawValue: request.kind) {
             headers[.dealersyncRequest] = StoreRequest(id: request.id, kind: kind, table: request.table).headerValue
         }

@@ -74,6 +74,7 @@ extension HTTPField.Name {
     public static let dealersyncAckedSequence = HTTPField.Name("X-Dealersync-Acked-Sequence")!
     public static let dealersyncSchema = HTTPField.Name(SyncSchema.versionHeaderName)!
     public static let dealersyncRequest = HTTPField.Name(StoreRequest.headerName)!
+    public static let dealersyncSettings = HTTPField.Name(GroupAgentSettings.headerName)!
     /// On a full pull page: the rows still due for the dealer after it (a new store's catch-up).
     public static let dealersyncRemaining = HTTPField.Name("X-Dealersync-Remaining")!
     /// On a feed 410: the retention horizon, as a cursor (`c1.<seq>`).

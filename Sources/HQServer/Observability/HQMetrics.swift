@@ -96,6 +96,12 @@ final class HQMetrics: Sendable {
             }
             Metrics.Gauge(label: "dealersync_store_capture_off", dimensions: labels, factory: factory).record(dealer.capture?.state == .off ? 1 : 0)
             Metrics.Gauge(label: "dealersync_store_dead_letters", dimensions: labels, factory: factory).record(dealer.deadLetters)
+            // A rollout's progress: stores whose running version is below their group's.
+            if let running = dealer.schemaRunning {
+                Metrics.Gauge(label: "dealersync_store_schema_version", dimensions: labels, factory: factory).record(Double(running))
+                Metrics.Gauge(label: "dealersync_store_schema_behind", dimensions: labels, factory: factory)
+                    .record(dealer.schemaAssigned.map { running < $0 ? 1 : 0 } ?? 0)
+            }
             guard let health = dealer.health else { continue }
             Metrics.Gauge(label: "dealersync_store_pending_changes", dimensions: labels, factory: factory).record(health.pendingChanges)
             Metrics.Gauge(label: "dealersync_store_outbox_rows", dimensions: labels, factory: factory).record(health.outboxRows)

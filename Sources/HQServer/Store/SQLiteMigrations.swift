@@ -185,6 +185,7 @@ enum SQLiteMigrations {
                     CREATE TABLE dealer_groups (
                         name TEXT PRIMARY KEY,
                         schema_version INTEGER REFERENCES schema_versions(version),
+                        agent_settings TEXT,
                         updated_ms INTEGER NOT NULL
                     );
                     INSERT INTO dealer_groups (name, schema_version, updated_ms) VALUES ('default', NULL, 0);

@@ -114,7 +114,7 @@ extension SQLiteSyncStore {
             let row = try Row.fetchOne(
                 db,
                 sql: """
-                    SELECT g.name, g.schema_version FROM principals p
+                    SELECT g.name, g.schema_version, g.agent_settings FROM principals p
                     JOIN dealer_groups g ON g.name = COALESCE(p.group_name, 'default') WHERE p.id = ?
                     """,
                 arguments: [dealer.rawValue])
@@ -123,7 +123,8 @@ extension SQLiteSyncStore {
                 arguments: [dealer.rawValue]
             ).map(Self.remoteRequest)
             return DealerAssignment(
-                group: row?["name"] ?? DealerGroup.defaultName, schemaVersion: (row?["schema_version"] as Int64?).map(UInt64.init), request: request)
+                group: row?["name"] ?? DealerGroup.defaultName, schemaVersion: (row?["schema_version"] as Int64?).map(UInt64.init), request: request,
+                agentSettings: (row?["agent_settings"] as String?).flatMap(GroupAgentSettings.init(headerValue:)))
         }
     }
 
@@ -157,6 +158,18 @@ extension SQLiteSyncStore {
             try db.execute(
                 sql: "INSERT INTO dealer_groups (name, schema_version, updated_ms) SELECT ?, schema_version, ? FROM dealer_groups WHERE name = 'default'",
                 arguments: [name, atMillis])
+        }
+    }
+
+    /// Sets the agent settings a group's stores use over their own config (nil: clears them).
+    public func setAgentSettings(_ settings: GroupAgentSettings?, group: String, atMillis: Int64) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE dealer_groups SET agent_settings = ?, updated_ms = ? WHERE name = ?",
+                arguments: [settings.flatMap { $0.isEmpty ? nil : $0.headerValue }, atMillis, group])
+            guard db.changesCount == 1 else {
+                throw StoreError(kind: .notFound, message: "no group is named \(group)", hint: "list groups with `dealersync hq group list`")
+            }
         }
     }
 
@@ -196,7 +209,7 @@ extension SQLiteSyncStore {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT g.name, g.schema_version,
+                    SELECT g.name, g.schema_version, g.agent_settings,
                       (SELECT count(*) FROM principals p WHERE p.kind = 'dealer' AND p.revoked_ms IS NULL
                          AND COALESCE(p.group_name, 'default') = g.name) AS dealers,
                       (SELECT count(*) FROM principals p WHERE p.kind = 'dealer' AND p.revoked_ms IS NULL
@@ -205,7 +218,9 @@ extension SQLiteSyncStore {
                     """,
                 arguments: [hqVersion.map { Int64($0) }]
             ).map {
-                DealerGroup(name: $0["name"], schemaVersion: ($0["schema_version"] as Int64?).map(UInt64.init), dealers: $0["dealers"], dealersRunning: $0["running"])
+                DealerGroup(
+                    name: $0["name"], schemaVersion: ($0["schema_version"] as Int64?).map(UInt64.init), dealers: $0["dealers"], dealersRunning: $0["running"],
+                    agentSettings: ($0["agent_settings"] as String?).flatMap(GroupAgentSettings.init(headerValue:)))
             }
         }
     }

@@ -29,9 +29,12 @@ public struct DealerGroup: Sendable, Hashable, Codable {
     public var dealers: Int
     /// Dealers whose agent reported running `schemaVersion` (or HQ's own when nil).
     public var dealersRunning: Int
+    /// Settings its agents use over their own config; nil: none.
+    public var agentSettings: GroupAgentSettings? = nil
 
     enum CodingKeys: String, CodingKey {
         case name, dealers
+        case agentSettings = "agent_settings"
         case schemaVersion = "schema_version"
         case dealersRunning = "dealers_running"
     }
@@ -46,6 +49,8 @@ public struct DealerAssignment: Sendable, Hashable {
     /// nil: HQ's own schema.
     public var schemaVersion: UInt64?
     public var request: RemoteRequest?
+    /// The group's agent settings, nil when none are set.
+    public var agentSettings: GroupAgentSettings? = nil
 }
 
 /// Work HQ asks one store to do at its next cycle (`hq resync`), and its progress as the

@@ -28,6 +28,8 @@ struct HQClient: Sendable {
         var request: StoreRequest?
         /// Rows still due after this page, on a full page.
         var remaining: Int?
+        /// The settings HQ publishes to this store's group (nil: none, or an older HQ).
+        var groupSettings: GroupAgentSettings?
     }
 
     /// The part of HQ's push receipt the agent keeps: rows HQ did not take as sent.
@@ -54,8 +56,11 @@ struct HQClient: Sendable {
 
     /// `capture` goes to HQ in `X-Dealersync-Capture`, `health` in `X-Dealersync-Health`
     /// (both shown by `hq status`).
-    func pull(after cursor: String?, capture: CaptureReport?, health: StoreHealthReport? = nil, now: () -> Int64) async throws -> Exchange<PullPage> {
-        var url = "\(settings.hqURL)/v1/dealers/\(dealer.rawValue)/changes?limit=\(settings.pullPageRows)"
+    func pull(
+        after cursor: String?, pageRows: Int? = nil, capture: CaptureReport?, health: StoreHealthReport? = nil, now: () -> Int64
+    ) async throws -> Exchange<PullPage> {
+        let pageRows = pageRows ?? settings.pullPageRows
+        var url = "\(settings.hqURL)/v1/dealers/\(dealer.rawValue)/changes?limit=\(pageRows)"
         if let cursor { url += "&after=\(cursor.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? cursor)" }
         let sent = now()
         let response = try await exchange(HTTPRequest(
@@ -72,13 +77,14 @@ struct HQClient: Sendable {
         do {
             let body = response.headers["content-encoding"] == "gzip"
                 ? try Gzip.decompress(response.body, maxOutputBytes: maxPageBytes) : response.body
-            let batch = try Batch(decoding: body, limits: BatchLimits(maxRows: settings.pullPageRows * 2 + 10))
+            let batch = try Batch(decoding: body, limits: BatchLimits(maxRows: pageRows * 2 + 10))
             let acknowledged = response.headers["x-dealersync-acked-sequence"].flatMap { UInt64($0) }
             let page = PullPage(
                 batch: batch, cursor: next, acknowledgedSequence: acknowledged,
                 assignedSchema: response.headers["x-dealersync-schema"].flatMap { UInt64($0) },
                 request: response.headers["x-dealersync-request"].flatMap(StoreRequest.init(headerValue:)),
-                remaining: response.headers["x-dealersync-remaining"].flatMap { Int($0) })
+                remaining: response.headers["x-dealersync-remaining"].flatMap { Int($0) },
+                groupSettings: response.headers["x-dealersync-settings"].flatMap(GroupAgentSettings.init(headerValue:)))
             return Exchange(value: page, offsetMillis: Self.offset(response, sent: sent))
         } catch let error as SyncCoreError {
             throw AgentError(

@@ -46,6 +46,23 @@ extension SyncCycle {
         logger.error("cannot adopt the sync schema HQ assigns", metadata: ["version": "\(version)", "reason": "\(message)", "hint": "\(hint)"])
     }
 
+    /// Rows asked for in one pull: the group's setting at HQ, else the local config's.
+    public var pullPageRows: Int { groupSettings.withLock { $0?.pageRows } ?? settings.pullPageRows }
+    /// The longest wait between cycles: the group's setting at HQ, else the local config's.
+    public var pollIntervalMillis: Int { groupSettings.withLock { $0?.pollSeconds.map { $0 * 1_000 } } ?? settings.pollIntervalMillis }
+
+    /// Takes the settings HQ sent with a pull (nil: none set, so the local config applies).
+    func applyGroupSettings(_ published: GroupAgentSettings?) {
+        let changed = groupSettings.withLock { current -> Bool in
+            defer { current = published }
+            return current != published
+        }
+        if changed {
+            logger.notice(
+                "agent settings from HQ", metadata: ["settings": "\(published?.headerValue ?? "none: the local config applies")"])
+        }
+    }
+
     /// Runs HQ's request and reports its progress every two seconds and at the end. A
     /// request that fails is reported failed with its error code; HQ shows it.
     func run(_ request: StoreRequest) async throws {

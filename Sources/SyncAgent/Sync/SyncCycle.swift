@@ -38,6 +38,8 @@ public final class SyncCycle: Sendable {
     let refusedSchemas = Mutex<Set<UInt64>>([])
     /// Throttles the "catching up" log line of a store far behind.
     let catchUp = CatchUpProgress()
+    /// What HQ publishes to this store's group, over the local config (docs/ROLLOUT.md).
+    let groupSettings = Mutex<GroupAgentSettings?>(nil)
 
     public init(
         database: DealerDatabase, transport: any DeltaTransport, settings: AgentSettings, logger: Logger,
@@ -107,7 +109,7 @@ public final class SyncCycle: Sendable {
         if cursor == nil { try await client.resendAll() }
         var caughtUp = false
         for _ in 0..<settings.maxExchangesPerCycle {
-            let exchange = try await client.pull(after: cursor, capture: nil, now: clock)
+            let exchange = try await client.pull(after: cursor, pageRows: pullPageRows, capture: nil, now: clock)
             try measured(exchange.offsetMillis)
             let page = exchange.value
             if page.batch.rows.isEmpty && page.cursor == cursor {
@@ -119,7 +121,7 @@ public final class SyncCycle: Sendable {
             report.appliedRows += applied.applied
             report.conflicts += applied.conflicts
             cursor = page.cursor
-            if page.batch.rows.count < settings.pullPageRows {
+            if page.batch.rows.count < pullPageRows {
                 caughtUp = true
                 break
             }
@@ -217,7 +219,7 @@ public final class SyncCycle: Sendable {
         let capture = try? database.captureReport()
         let health = try? database.healthReport(agentVersion: DealersyncRelease.version, lastError: lastFailure.withLock { $0 })
         for _ in 0..<settings.maxExchangesPerCycle {
-            let exchange = try await client.pull(after: cursor, capture: capture, health: health, now: clock)
+            let exchange = try await client.pull(after: cursor, pageRows: pullPageRows, capture: capture, health: health, now: clock)
             try measured(exchange.offsetMillis)
             let page = exchange.value
             // HQ acknowledged higher sequences than this file ever wrote: it was restored.
@@ -234,6 +236,7 @@ public final class SyncCycle: Sendable {
                 continue
             }
             if let request = page.request { pendingRequest = request }
+            applyGroupSettings(page.groupSettings)
             if let remaining = page.remaining { catchUp.show(remaining: remaining, logger: logger) }
             if page.batch.rows.isEmpty && page.cursor == cursor { break }
             let applied = try database.apply(page.batch.rows, cursor: page.cursor, wallMillis: clock())
@@ -242,7 +245,7 @@ public final class SyncCycle: Sendable {
             report.conflicts += applied.conflicts
             report.heldRows += applied.held
             cursor = page.cursor
-            if page.batch.rows.count < settings.pullPageRows { break }
+            if page.batch.rows.count < pullPageRows { break }
             if report.pulledRows >= settings.maxExchangesPerCycle * settings.pullPageRows { report.moreWaiting = true }
         }
         try database.recordAgentState(hqURL: settings.hqURL, pulledAt: Date())
