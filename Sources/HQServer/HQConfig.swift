@@ -228,13 +228,17 @@ public struct HQRetention: Sendable, Hashable {
     public var feedDays: Int
     /// Seconds between retention passes.
     public var intervalSeconds: Int
+    /// Seconds before the first pass, so a restart is not slowed (not a config key: tests
+    /// that compact by hand set it past their own length).
+    public var firstPassDelaySeconds: Int
 
     /// 100 years; longer is `feed_days: 0`.
     static let maxFeedDays = 36_500
 
-    public init(feedDays: Int = 30, intervalSeconds: Int = 3_600) {
+    public init(feedDays: Int = 30, intervalSeconds: Int = 3_600, firstPassDelaySeconds: Int = 60) {
         self.feedDays = feedDays
         self.intervalSeconds = intervalSeconds
+        self.firstPassDelaySeconds = firstPassDelaySeconds
     }
 }
 

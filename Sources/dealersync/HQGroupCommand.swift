@@ -111,7 +111,9 @@ struct HQGroupCommand: AsyncParsableCommand {
                             + "\(group.dealersRunning)/\(group.dealers)".padding(toLength: 12, withPad: " ", startingAt: 0)
                             + (group.agentSettings?.headerValue ?? "-"))
                 }
-                print("(* HQ's own schema_file: no version published to the group yet)")
+                if groups.contains(where: { $0.schemaVersion == nil }) {
+                    print("(* HQ's own schema_file: no version published to the group yet)")
+                }
             }
         }
     }

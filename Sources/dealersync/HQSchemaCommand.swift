@@ -46,7 +46,7 @@ struct HQSchemaCommand: AsyncParsableCommand {
                     print("no group changed: \(group.map { "group \($0) runs version \(schema.version) already" } ?? "every group runs this version or a newer one")")
                 }
                 for (name, before) in published.movedGroups.sorted(by: { $0.key < $1.key }) {
-                    print("group \(name): version \(before.map(String.init) ?? "of HQ's schema_file") -> \(schema.version); its stores adopt it at their next pull")
+                    print("group \(name): version \(before.map(String.init) ?? "none yet") -> \(schema.version); its stores adopt it at their next pull")
                 }
                 if let own = try await options.schemaIfConfigured(), schema.version > own.version {
                     print(

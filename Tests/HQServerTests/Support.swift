@@ -44,7 +44,10 @@ struct HQFixture {
         let config = HQConfig(
             port: 0, storePath: directory.appendingPathComponent("hq.sqlite").path,
             tablesPath: tables ? directory.appendingPathComponent("hq.tables.sqlite").path : nil,
-            schema: try SyncSchema(yaml: schemaYAML), limits: limits)
+            schema: try SyncSchema(yaml: schemaYAML), limits: limits,
+            // No retention pass of its own: on a busy machine a test outlives the default
+            // minute, and a pass by the wall clock would compact what the test compacts by hand.
+            retention: HQRetention(firstPassDelaySeconds: 86_400))
         self.config = config
         store = try SQLiteSyncStore(path: config.storePath, tables: config.tablesPath.map { ($0, config.schema) })
         for (id, kind) in [("DLR-1", PrincipalKind.dealer), ("DLR-2", .dealer), ("DLR-3", .dealer), ("crm", .reader), ("hq-crm", .writer)] {

@@ -13,8 +13,6 @@ struct RetentionService: Service {
     let schema: SyncSchema
     let retention: HQRetention
     let logger: Logger
-    /// The first pass waits this long: a restart (or a test's short-lived HQ) is not slowed.
-    var firstDelay: Duration = .seconds(60)
 
     func run() async throws {
         guard retention.feedDays > 0 else {
@@ -23,7 +21,7 @@ struct RetentionService: Service {
             return
         }
         try? await cancelWhenGracefulShutdown {
-            try await Task.sleep(for: firstDelay)
+            try await Task.sleep(for: .seconds(retention.firstPassDelaySeconds))
             while !Task.isCancelled {
                 await pass()
                 try await Task.sleep(for: .seconds(retention.intervalSeconds))
