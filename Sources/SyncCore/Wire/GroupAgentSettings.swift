@@ -26,18 +26,13 @@ public struct GroupAgentSettings: Hashable, Sendable, Codable {
 
     /// Nil for anything but known keys, once each, with values in their ranges.
     public init?(headerValue: String) {
-        guard headerValue.utf8.count <= 128 else { return nil }
-        var settings = GroupAgentSettings()
-        var seen: Set<Substring> = []
-        for part in headerValue.split(separator: " ") {
-            let pair = part.split(separator: "=", maxSplits: 1)
-            guard pair.count == 2, seen.insert(pair[0]).inserted, let value = Int(pair[1]) else { return nil }
-            switch pair[0] {
-            case "poll_seconds" where Self.pollSecondsRange.contains(value): settings.pollSeconds = value
-            case "page_rows" where Self.pageRowsRange.contains(value): settings.pageRows = value
-            default: return nil
-            }
+        guard let fields = HeaderFields.parse(headerValue, maxBytes: 128, allowed: ["poll_seconds", "page_rows"]) else { return nil }
+        func value(_ key: String, in range: ClosedRange<Int>) -> Int?? {
+            guard let text = fields[key] else { return .some(nil) }
+            guard let number = Int(text), range.contains(number) else { return nil }
+            return .some(number)
         }
-        self = settings
+        guard let pollSeconds = value("poll_seconds", in: Self.pollSecondsRange), let pageRows = value("page_rows", in: Self.pageRowsRange) else { return nil }
+        self.init(pollSeconds: pollSeconds, pageRows: pageRows)
     }
 }

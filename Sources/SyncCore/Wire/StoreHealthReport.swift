@@ -42,14 +42,8 @@ public struct StoreHealthReport: Hashable, Sendable, Codable {
     /// counts from 0 to 10^12, a version and an error code of at most 40 letters, digits,
     /// `.`, `_`, `+` or `-`. A hostile store can only report wrong numbers about itself.
     public init?(headerValue: String) {
-        guard headerValue.utf8.count <= 256 else { return nil }
-        var fields: [String: String] = [:]
-        for part in headerValue.split(separator: " ") {
-            let pair = part.split(separator: "=", maxSplits: 1)
-            guard pair.count == 2, fields[String(pair[0])] == nil else { return nil }
-            fields[String(pair[0])] = String(pair[1])
-        }
-        guard Set(fields.keys).isSubset(of: ["v", "schema", "pending", "outbox", "held", "disk_mb", "error"]) else { return nil }
+        guard let fields = HeaderFields.parse(headerValue, maxBytes: 256, allowed: ["v", "schema", "pending", "outbox", "held", "disk_mb", "error"])
+        else { return nil }
         func count(_ key: String) -> Int? { fields[key].flatMap { Int($0) }.flatMap { (0...1_000_000_000_000).contains($0) ? $0 : nil } }
         func code(_ text: String) -> Bool {
             (1...40).contains(text.utf8.count) && text.utf8.allSatisfy { byte in

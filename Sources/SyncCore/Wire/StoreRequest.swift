@@ -28,14 +28,8 @@ public struct StoreRequest: Hashable, Sendable {
     /// Nil for anything but `id`, a known `kind` and an optional table name of letters,
     /// digits and `_` (at most 128 bytes), each once.
     public init?(headerValue: String) {
-        guard headerValue.utf8.count <= 256 else { return nil }
-        var fields: [String: String] = [:]
-        for part in headerValue.split(separator: " ") {
-            let pair = part.split(separator: "=", maxSplits: 1)
-            guard pair.count == 2, fields[String(pair[0])] == nil else { return nil }
-            fields[String(pair[0])] = String(pair[1])
-        }
-        guard Set(fields.keys).isSubset(of: ["id", "kind", "table"]), let id = fields["id"].flatMap({ Int64($0) }), id > 0,
+        guard let fields = HeaderFields.parse(headerValue, maxBytes: 256, allowed: ["id", "kind", "table"]),
+              let id = fields["id"].flatMap({ Int64($0) }), id > 0,
               let kind = fields["kind"].flatMap(Kind.init(rawValue:))
         else { return nil }
         if let table = fields["table"] {
