@@ -55,9 +55,12 @@ public struct AgentService: Service {
             } catch {
                 let failure = error as? AgentError
                 let storage = CaptureError.storage(error, databasePath: cycle.database.settings.databasePath)
-                let code = failure.map { "\($0.code)" } ?? storage.map { "storage \($0.message)" } ?? "database"
-                let message = failure?.message ?? storage?.message ?? "\(error)"
-                let hint = failure?.hint ?? storage?.hint ?? "see the agent's log"
+                // A capture error of its own (a schema HQ assigns that cannot be adopted, a
+                // table gone) keeps its message and hint rather than becoming "database".
+                let capture = storage ?? (error as? CaptureError)
+                let code = failure.map { "\($0.code)" } ?? storage.map { "storage \($0.message)" } ?? capture.map { "\($0.code)" } ?? "database"
+                let message = failure?.message ?? capture?.message ?? "\(error)"
+                let hint = failure?.hint ?? capture?.hint ?? "see the agent's log"
                 // One line per state change; repeats of the same failure stay quiet.
                 if code != lastErrorCode {
                     logger.error("cycle failed", metadata: ["error": "\(message)", "hint": "\(hint)"])
@@ -65,7 +68,7 @@ public struct AgentService: Service {
                 }
                 try? cycle.database.recordAgentError(message, hint: hint)
                 // To HQ, a code only: messages may name a table or a path.
-                cycle.recordOutcome(failureCode: failure.map { "\($0.code)" } ?? (storage == nil ? "database" : "storage"))
+                cycle.recordOutcome(failureCode: failure.map { "\($0.code)" } ?? (storage != nil ? "storage" : capture.map { "\($0.code)" } ?? "database"))
                 notifier.status("retrying: \(message)")
                 delayMillis = settings.retry.delayMillis(
                     attempt: failures, retryAfterSeconds: failure?.retryAfterSeconds, using: &generator)

@@ -66,7 +66,7 @@ struct PackageDebTests {
         try FileManager.default.createDirectory(atPath: root + "/run/systemd/system", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: stubs, withIntermediateDirectories: true)
         let calls = output.file("calls")
-        for command in ["systemctl", "adduser", "getent"] {
+        for command in ["systemctl", "adduser", "getent", "chown"] {
             try "#!/bin/sh\necho \"\(command) $*\" >> \(calls)\n\(command == "getent" ? "exit 2" : "exit 0")\n".write(toFile: "\(stubs)/\(command)", atomically: true, encoding: .utf8)
             chmod("\(stubs)/\(command)", 0o755)
         }
@@ -84,6 +84,7 @@ struct PackageDebTests {
         let install = try await script("postinst", "configure")
         #expect(install.contains { $0.hasPrefix("adduser --system --group") && $0.hasSuffix(" dealersync") })
         #expect(install.contains("install \(root)/etc/dealersync/credentials") && install.contains("install \(root)/var/lib/dealersync"))
+        #expect(install.contains("chown dealersync:dealersync \(root)/var/lib/dealersync"))
         #expect(install.contains("systemctl --system daemon-reload") && !install.contains { $0.contains("restart") }, "a first install starts nothing: \(install)")
         let upgrade = try await script("postinst", "configure 0.0.9")
         #expect(upgrade.contains("systemctl try-restart dealersync-agent.service dealersync-hq.service"), "\(upgrade)")
