@@ -37,6 +37,8 @@ import SyncCore
 /// - `retention.feed_days` (int, default 30; 0 keeps the whole feed): days of full change history
 ///   the feed keeps; older, only each row's current version (docs/HQ.md, "Retention")
 /// - `retention.interval_seconds` (int, default 3,600): time between retention passes
+/// - `retention.access_log_days` (int, default 365; 0 keeps every record): how long records
+///   of who read personal data are kept (docs/PRIVACY.md)
 /// - `console.enabled` (bool, default true): the web console at `/console` (docs/CONSOLE.md)
 /// - `status.silent_after_seconds` (int, default 900): a dealer not seen this long is flagged
 ///   silent in `hq status`, `/v1/status`, `/metrics` and the console
@@ -144,7 +146,13 @@ public struct HQConfig: Sendable {
                 message: "the setting retention.interval_seconds is \(intervalSeconds); it must be positive",
                 hint: "set retention.interval_seconds to a positive number or remove it for the default \(retentionDefaults.intervalSeconds)")
         }
-        retention = HQRetention(feedDays: feedDays, intervalSeconds: intervalSeconds)
+        let accessLogDays = reader.int(forKey: "retention.access_log_days", default: retentionDefaults.accessLogDays)
+        guard (0...HQRetention.maxFeedDays).contains(accessLogDays) else {
+            throw HQConfigError(
+                message: "the setting retention.access_log_days is \(accessLogDays); it must be from 0 (keep every record) to \(HQRetention.maxFeedDays)",
+                hint: "set it to how long your privacy policy keeps records of who read personal data, or remove it for the default \(retentionDefaults.accessLogDays)")
+        }
+        retention = HQRetention(feedDays: feedDays, intervalSeconds: intervalSeconds, accessLogDays: accessLogDays)
         console = reader.bool(forKey: "console.enabled", default: true)
         silentAfterSeconds = reader.int(forKey: "status.silent_after_seconds", default: Self.defaultSilentAfterSeconds)
         guard silentAfterSeconds > 0 else {
@@ -235,7 +243,11 @@ public struct HQRetention: Sendable, Hashable {
     /// 100 years; longer is `feed_days: 0`.
     static let maxFeedDays = 36_500
 
-    public init(feedDays: Int = 30, intervalSeconds: Int = 3_600, firstPassDelaySeconds: Int = 60) {
+    /// Days access records are kept (docs/PRIVACY.md); 0: for ever.
+    public var accessLogDays: Int
+
+    public init(feedDays: Int = 30, intervalSeconds: Int = 3_600, firstPassDelaySeconds: Int = 60, accessLogDays: Int = 365) {
+        self.accessLogDays = accessLogDays
         self.feedDays = feedDays
         self.intervalSeconds = intervalSeconds
         self.firstPassDelaySeconds = firstPassDelaySeconds

@@ -63,5 +63,21 @@ public final class LoopbackSocket: Sendable {
         return String(decoding: answer, as: UTF8.self)
     }
 
+    /// Reads until the peer closes the connection (true), or until `timeoutSeconds` pass
+    /// without a byte (false): whether the server let go of it, without a timing guess.
+    public func waitForClose(timeoutSeconds: Int) async throws -> Bool {
+        try await onOwnThread {
+            var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+            setsockopt(self.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = recv(self.fd, &buffer, buffer.count, 0)
+                if count > 0 { continue }
+                if count == 0 { return true }
+                return errno != EAGAIN && errno != EWOULDBLOCK
+            }
+        }
+    }
+
     public func close() { Glibc.close(fd) }
 }

@@ -19,7 +19,7 @@ struct PackageDebTests {
     func package() async throws {
         let binary = try #require(ProcessRunner.dealersyncBinary, "swift build did not leave a dealersync binary")
         let output = TemporaryDirectory("package-deb")
-        let built = try await Self.sh("\(Self.checkout.path)/scripts/package-deb --binary \(binary.path) --allow-swift-runtime --output \(output.path)")
+        let built = try await Self.sh("\(Self.checkout.path)/scripts/package-deb --binary \(binary.path) --allow-swift-runtime --fast --output \(output.path)")
         #expect(built.status == 0, "\(built.stdout)\(built.stderr)")
         let deb = output.file("dealersync_0.1.0_\(try await Self.sh("dpkg --print-architecture").stdout.trimmingCharacters(in: .whitespacesAndNewlines)).deb")
         #expect(FileManager.default.fileExists(atPath: deb))

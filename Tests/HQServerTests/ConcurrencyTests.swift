@@ -161,6 +161,7 @@ final class BlockingStore: SyncStore {
     func backlog(for dealer: NodeID, schema: SyncSchema, after: UInt64) async throws -> Int {
         try await inner.backlog(for: dealer, schema: schema, after: after)
     }
+    func recordAccess(_ record: AccessRecord) async throws { try await inner.recordAccess(record) }
     func rowsPushed(sinceMillis: Int64) async throws -> [String: Int] { try await inner.rowsPushed(sinceMillis: sinceMillis) }
     func status(schema: SyncSchema, dealer: String) async throws -> DealerStatus? { try await inner.status(schema: schema, dealer: dealer) }
     func recordShape(dealer: NodeID, report: ShapeReport, schema: SyncSchema, atMillis: Int64) async throws -> ShapeOutcome {

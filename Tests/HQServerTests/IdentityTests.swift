@@ -250,6 +250,11 @@ struct IdentityTests {
             #expect(log.filter { $0.who == "crm" }.map(\.queryKind).sorted() == ["id", "mobile", "vin"])
             #expect(log.filter { $0.who == "DLR-3" }.count == 3 && log.filter { $0.who == "DLR-1" }.count == 1)
             #expect(log.first { $0.who == "DLR-3" }?.person == persons["A1"])
+            // The same reads in the access records (docs/PRIVACY.md), with the tables they return.
+            let access = try await hq.store.accessLog(sinceMillis: 0, who: nil, limit: 100)
+            #expect(access.filter { $0.who == "crm" && $0.kind == .customer }.count == log.filter { $0.who == "crm" }.count)
+            #expect(access.filter { $0.kind == .counter }.count == log.filter { $0.kind == "dealer" }.count)
+            #expect(access.first { $0.who == "crm" }?.tables == ["customers", "service_orders", "vehicles"])
         }
     }
 }

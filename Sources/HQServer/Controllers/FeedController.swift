@@ -19,7 +19,7 @@ public struct FeedController<Store: SyncStore>: Sendable {
     }
 
     func feed(_ request: Request) async throws -> Response {
-        _ = try await Authenticator(store: store).reader(request)
+        let reader = try await Authenticator(store: store).reader(request)
         let query = request.uri.queryParameters
         let cursor = try FeedCursor.decode(query["after"])
         let limit = try Query.int(query["limit"], name: "limit", default: min(1000, limits.maxPageRows), range: 1...limits.maxPageRows)
@@ -27,6 +27,12 @@ public struct FeedController<Store: SyncStore>: Sendable {
         // The horizon comes from the page's own read: a compaction cannot slip in between.
         if cursor.isBehind(horizon: read.horizon) { throw gone(cursor, horizon: read.horizon) }
         let next = FeedCursor.next(after: read.entries.last?.sequence ?? cursor.after, horizon: read.horizon).encoded
+        if let first = read.entries.first, let last = read.entries.last {
+            // Who read which tables' rows (docs/PRIVACY.md), before the answer leaves.
+            try await store.recordAccess(AccessRecord(
+                atMillis: Date.nowMillis, who: reader.id, kind: .feed, tables: Array(Set(read.entries.map(\.version.table))),
+                rows: read.entries.count, detail: "seq \(first.sequence)-\(last.sequence)"))
+        }
         let page = FeedPage(changes: read.entries.map { FeedChange($0, policy: schema.table(named: $0.version.table)?.policy ?? .lastWriterWins) }, nextCursor: next)
         var body = Array(try JSONEncoder.sorted.encode(page))
         var headers: HTTPFields = [.contentType: "application/json", .dealersyncCursor: next]

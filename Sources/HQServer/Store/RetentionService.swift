@@ -7,7 +7,8 @@ import SyncCore
 /// Runs a retention pass (`SQLiteSyncStore.applyRetention`) every `retention.interval_seconds`
 /// in `hq serve`: the feed keeps `retention.feed_days` of full history, deleted rows go once
 /// every store has them. Each step writes in short chunks, so pushes go on meanwhile. Logs
-/// counts, never values. Does nothing with `feed_days: 0`.
+/// counts, never values. Access records older than `retention.access_log_days` go too
+/// (docs/PRIVACY.md). Does nothing when both are 0.
 struct RetentionService: Service {
     let store: SQLiteSyncStore
     let schema: SyncSchema
@@ -15,7 +16,7 @@ struct RetentionService: Service {
     let logger: Logger
 
     func run() async throws {
-        guard retention.feedDays > 0 else {
+        guard retention.feedDays > 0 || retention.accessLogDays > 0 else {
             // Retention off: stay in the group until it shuts down.
             try? await gracefulShutdown()
             return
@@ -30,6 +31,15 @@ struct RetentionService: Service {
     }
 
     private func pass() async {
+        if retention.accessLogDays > 0 {
+            do {
+                let purged = try await store.purgeAccessLog(olderThanMillis: Date.nowMillis - Int64(retention.accessLogDays) * 86_400_000)
+                if purged > 0 { logger.info("access records purged", metadata: ["records": "\(purged)", "older_than_days": "\(retention.accessLogDays)"]) }
+            } catch {
+                logger.error("access record purge failed; the next pass retries", metadata: ["error_type": "\(type(of: error))"])
+            }
+        }
+        guard retention.feedDays > 0 else { return }
         let cutoff = Date.nowMillis - Int64(retention.feedDays) * 86_400_000
         let started = ContinuousClock.now
         do {

@@ -206,6 +206,24 @@ enum SQLiteMigrations {
                     CREATE INDEX remote_requests_by_dealer ON remote_requests(dealer, state);
                     """)
         }
+        migrator.registerMigration("v8: access records") { db in
+            // Every read of personal data by a reader, the console or a counter lookup
+            // (docs/PRIVACY.md); retention drops them after retention.access_log_days.
+            try db.execute(
+                sql: """
+                    CREATE TABLE access_log (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        at_ms INTEGER NOT NULL,
+                        who TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        tables TEXT NOT NULL,
+                        rows INTEGER NOT NULL,
+                        detail TEXT
+                    );
+                    CREATE INDEX access_log_by_time ON access_log(at_ms);
+                    CREATE INDEX access_log_by_who ON access_log(who, at_ms);
+                    """)
+        }
         return migrator
     }
 }

@@ -84,6 +84,9 @@ public protocol SyncStore: Sendable {
     /// Rows routed to `dealer` after `after`, as its next pulls will send them.
     func backlog(for dealer: NodeID, schema: SyncSchema, after: UInt64) async throws -> Int
 
+    // Access records (docs/PRIVACY.md).
+    func recordAccess(_ record: AccessRecord) async throws
+
     // The web console (docs/CONSOLE.md).
     /// The dealer's last `limit` batches, dead letters and conflicts, and its history since `sinceMillis`.
     func dealerActivity(dealer: String, limit: Int, sinceMillis: Int64) async throws -> DealerActivity

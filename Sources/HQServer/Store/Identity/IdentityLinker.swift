@@ -444,3 +444,10 @@ extension Database {
         try Value.fetchOne(cachedStatement(sql: sql), arguments: arguments)
     }
 }
+
+extension IdentityLinker {
+    /// The tables a customer read returns rows of: people, vehicles and history.
+    var tablesRead: [String] {
+        Array(Set([spec.people.table] + [spec.vehicles?.table].compactMap { $0 } + spec.history.map(\.table))).sorted()
+    }
+}

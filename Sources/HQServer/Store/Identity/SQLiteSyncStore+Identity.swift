@@ -175,8 +175,12 @@ extension SQLiteSyncStore {
     // MARK: Lookups recorded
 
     public func recordLookup(_ lookup: CustomerLookup) async throws {
-        _ = try linker()
+        let (_, identity) = try linker()
         try await pool.write { db in
+            // The same read in the access records (docs/PRIVACY.md), in the same transaction.
+            try Self.insert(db, AccessRecord(
+                atMillis: lookup.atMillis, who: lookup.who, kind: lookup.kind == "dealer" ? .counter : .customer,
+                tables: identity.tablesRead, rows: lookup.records, detail: [lookup.queryKind, lookup.person].compactMap { $0 }.joined(separator: " ")))
             try db.execute(
                 sql: """
                     INSERT INTO \(IdentityLinker.schemaName)._dealersync_identity_lookups (at_ms, who, kind, query_kind, person_id, records)
