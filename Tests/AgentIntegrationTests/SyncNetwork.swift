@@ -14,7 +14,7 @@ import Testing
 /// tokens. Agents talk to HQ over loopback HTTP through libcurl.
 struct SyncNetwork {
     let directory = TemporaryDirectory("agent-it")
-    let schema = try! SyncSchema(yaml: DealerSchema.syncSchemaYAML)
+    let schema: SyncSchema
     var config: HQConfig
     let store: SQLiteSyncStore
     var tokens: [String: String] = [:]
@@ -22,7 +22,8 @@ struct SyncNetwork {
     var databases: [String: DealerDatabase] = [:]
 
     /// `tables`: HQ keeps its SQL tables in `hq.tables.sqlite` (docs/HQ-TABLES.md).
-    init(dealers: [String], tables: Bool = false) async throws {
+    init(dealers: [String], tables: Bool = false, schema: SyncSchema = try! SyncSchema(yaml: DealerSchema.syncSchemaYAML)) async throws {
+        self.schema = schema
         // HummingbirdTesting's live client does not reconnect: a connection the idle timeout
         // closed while the agents settled (slow on a busy machine) failed the next request.
         config = HQConfig(

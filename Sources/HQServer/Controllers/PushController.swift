@@ -83,7 +83,9 @@ public struct PushController<Store: SyncStore>: Sendable {
         guard batch.dealer == dealer else {
             throw HQError.badRequest("the batch names dealer \(batch.dealer), not \(dealer)", hint: "push each batch to its own dealer's URL")
         }
-        let schema = try await schema(for: batch, dealer: dealer)
+        // Columns HQ's own schema keeps local stay out also of batches written under an
+        // older version (a policy made stricter later takes effect at once).
+        let schema = try await schema(for: batch, dealer: dealer).keepingLocal(schemas.own)
         let now = Date.nowMillis
         let outcome = try await store.ingest(
             IngestBatch(

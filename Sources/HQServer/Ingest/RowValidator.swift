@@ -15,13 +15,18 @@ struct RowValidator {
         case dead(DeadLetter)
     }
 
-    func check(_ row: RowVersion, index: Int, from dealer: NodeID) -> Verdict {
+    func check(_ pushed: RowVersion, index: Int, from dealer: NodeID) -> Verdict {
+        var row = pushed
         func dead(_ reason: String) -> Verdict {
             .dead(DeadLetter(index: index, table: row.table, reason: reason, versionBytes: row.canonicalBytes))
         }
         guard let spec = schema.table(named: row.table) else {
             return dead("row \(index): table '\(row.table)' is not in the sync schema (version \(schema.version))")
         }
+        // A store keeps these columns (docs/PRIVACY.md): an agent older than the policy, or
+        // a hostile one, may still send them; their values are dropped before anything,
+        // a dead letter included, stores them.
+        if !spec.localColumns.isEmpty { row.removeColumns(spec.localColumns) }
         guard spec.direction.dealerPushes else {
             return dead("row \(index): table '\(row.table)' has direction down; dealers cannot push it")
         }

@@ -51,7 +51,10 @@ final class SyncTransaction {
         }
         for registration in try TableRegistration.all(db) {
             registrations[registration.name] = registration
-            if let shape = try TableShape.read(db, table: registration.name) { shapes[registration.name] = shape }
+            let spec = schema.table(named: registration.name)
+            if let shape = try spec.map({ try TableShape.read(db, for: $0) }) ?? TableShape.read(db, table: registration.name) {
+                shapes[registration.name] = shape
+            }
         }
     }
 
@@ -174,6 +177,9 @@ final class SyncTransaction {
             existing.delete(dot: dot, hlc: hlc)
             version = existing
         }
+        // A column the schema made local after the row was first sent is still in its
+        // clock record: it goes no further than here.
+        if let local = schema.table(named: registration.name)?.localColumns, !local.isEmpty { version.removeColumns(local) }
         try save(version, registration, dmsValues: values)
         stamped.append(version)
     }

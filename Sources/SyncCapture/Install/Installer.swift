@@ -65,10 +65,15 @@ extension DealerDatabase {
     }
 
     static func validatedShape(_ db: Database, _ table: TableSpec) throws -> TableShape {
-        guard let shape = try TableShape.read(db, table: table.name) else {
+        guard let shape = try TableShape.read(db, for: table) else {
             throw CaptureError(
                 .tableMissing, "table '\(table.name)' is in the sync schema but not in the DMS database",
                 hint: "check the table name (it is case-sensitive) or remove it from the sync schema")
+        }
+        if let column = shape.primaryKey.first(where: table.localColumns.contains) {
+            throw CaptureError(
+                .schemaMismatch, "the sync schema keeps key column '\(column)' of '\(table.name)' local, but the key travels with every row",
+                hint: "remove '\(column)' from the table's `local:` list")
         }
         guard !shape.primaryKey.isEmpty else {
             throw CaptureError(

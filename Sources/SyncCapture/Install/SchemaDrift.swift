@@ -41,7 +41,7 @@ extension DealerDatabase {
             for var registration in try TableRegistration.all(db) {
                 guard let spec = schema.table(named: registration.name) else { continue }
                 var problem: TableProblem?
-                if let shape = try TableShape.read(db, table: registration.name) {
+                if let shape = try TableShape.read(db, for: spec) {
                     let captured = spec.direction.dealerPushes
                     let state = try Row.fetchOne(
                         db, sql: "SELECT root_page, capture_state, capture_reason FROM _dealersync_tables WHERE id = ?",
@@ -132,7 +132,7 @@ extension DealerDatabase {
             let schema = try SyncTransaction(db, node: node, wallMillis: 0).schema
             var states: [TableCapture] = []
             for registration in try TableRegistration.all(db) {
-                guard schema.table(named: registration.name)?.direction.dealerPushes == true,
+                guard let spec = schema.table(named: registration.name), spec.direction.dealerPushes,
                     let row = try Row.fetchOne(db, sql: "SELECT * FROM _dealersync_tables WHERE id = ?", arguments: [registration.id])
                 else { continue }
                 let stored: String = row["capture_state"]
@@ -141,7 +141,7 @@ extension DealerDatabase {
                     reason: stored == "ok" ? nil : row["capture_reason"], sinceMillis: row["capture_since"],
                     done: row["reconcile_done"], total: row["reconcile_total"], found: row["reconcile_found"],
                     lastRepair: row["last_repair"])
-                if live, capture.state == .ok, let shape = try TableShape.read(db, table: registration.name),
+                if live, capture.state == .ok, let shape = try TableShape.read(db, for: spec),
                     let gap = try CaptureCheck.gap(db, registration, shape: shape, storedRootPage: row["root_page"])
                 {
                     capture.state = .off

@@ -11,7 +11,7 @@ extension DealerDatabase {
             let schema = try SyncTransaction(db, node: node, wallMillis: 0).schema
             var tables: [ShapeReport.Table] = []
             for spec in schema.tables {
-                guard let shape = try TableShape.read(db, table: spec.name), !shape.primaryKey.isEmpty else { continue }
+                guard let shape = try TableShape.read(db, for: spec), !shape.primaryKey.isEmpty else { continue }
                 tables.append(ShapeReport.Table(
                     name: spec.name, key: shape.primaryKey,
                     columns: shape.columns.map { ShapeReport.Column(name: $0.name, type: $0.declaredType) }))

@@ -1,4 +1,5 @@
 import GRDB
+import SyncCore
 
 /// What the live DMS schema says about one table: its synced columns, its primary key,
 /// whether it has a rowid and its UNIQUE indexes. Read with `PRAGMA table_xinfo`,
@@ -53,6 +54,17 @@ struct TableShape: Hashable {
 
     private static func uniqueSignature(_ index: [UniqueColumn]) -> String {
         "u:" + index.map { "\($0.name)/\($0.collation)" }.joined(separator: ",")
+    }
+
+    /// The shape dealersync syncs of `spec`'s table: without the columns the sync schema
+    /// keeps `local` (docs/PRIVACY.md), so they are never captured, read for a push, written
+    /// from HQ or reported. Nil if no such table exists.
+    static func read(_ db: Database, for spec: TableSpec) throws -> TableShape? {
+        guard var shape = try read(db, table: spec.name) else { return nil }
+        if !spec.localColumns.isEmpty {
+            shape.columns.removeAll { spec.localColumns.contains($0.name) && !shape.primaryKey.contains($0.name) }
+        }
+        return shape
     }
 
     /// Reads the table's shape, or nil if no such table exists.

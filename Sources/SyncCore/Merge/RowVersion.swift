@@ -32,6 +32,12 @@ public struct RowVersion: Hashable, Sendable {
         self.columns = columns.mapValues { $0.sorted { $0.dot < $1.dot } }
     }
 
+    /// Drops the writes of `names`: columns a store keeps local (docs/PRIVACY.md) never
+    /// travel, even when a version recorded them before the schema said so.
+    public mutating func removeColumns(_ names: Set<String>) {
+        for name in names { columns[name] = nil }
+    }
+
     /// The first version of a row inserted on `dot.node`.
     public static func inserted(
         table: String, key: RowKey, values: [String: SQLValue], dot: Dot, hlc: HLCTimestamp

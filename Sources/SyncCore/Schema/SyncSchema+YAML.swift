@@ -52,6 +52,9 @@ extension SyncSchema {
                 lines.append("    indexes:")
                 for index in table.indexes { lines.append("      - [\(index.map(Self.quoted).joined(separator: ", "))]") }
             }
+            if !table.localColumns.isEmpty {
+                lines.append("    local: [\(table.localColumns.sorted().map(Self.quoted).joined(separator: ", "))]")
+            }
             if !table.quality.isEmpty {
                 lines.append("    quality:")
                 for rule in table.quality { lines.append("      - " + QualityDocument.yaml(rule, quoted: Self.quoted)) }
@@ -170,10 +173,39 @@ private struct SchemaDocument: Decodable {
                 throw fail("tables[\(index)].broadcast", "is true on an 'up' table, whose rows never leave HQ; use direction both or down")
             }
             try Self.validateColumns(table, path: "tables[\(index)]", fail: fail)
+            try Self.validateLocal(table, path: "tables[\(index)].local", fail: fail)
             try QualityDocument.validate(table, path: "tables[\(index)].quality", fail: fail)
         }
-        if let identity { try IdentityDocument.validate(identity.spec, tables: tables.map(\.spec), fail: fail) }
+        if let identity {
+            try IdentityDocument.validate(identity.spec, tables: tables.map(\.spec), fail: fail)
+            let people = identity.spec.people, vehicles = identity.spec.vehicles
+            let used = [(people.table, [people.mobile, people.idNumber, people.name, people.birthDate].compactMap { $0 })]
+                + (vehicles.map { [($0.table, [$0.vin, $0.owner])] } ?? [])
+            for (table, columns) in used {
+                let local = tables.first { $0.spec.name == table }?.spec.localColumns ?? []
+                if let column = columns.first(where: local.contains) {
+                    throw fail("identity", "links by '\(column)' of '\(table)', which that table keeps local; HQ cannot link by a value it never receives")
+                }
+            }
+        }
         return SyncSchema(version: version, tables: tables.map(\.spec), identity: identity?.spec)
+    }
+
+    /// `local` columns stay at the store, so nothing HQ does may need their values: not the
+    /// key (it travels with every row), the routing column, an owned column, a quality rule
+    /// or HQ's declared columns.
+    private static func validateLocal(_ table: TableSpec, path: String, fail: (String, String) -> SyncCoreError) throws {
+        for column in table.localColumns.sorted() {
+            let reason: String? =
+                column.isEmpty ? "names an empty column"
+                : table.key?.contains(column) == true ? "names key column '\(column)'; the key travels with every row"
+                : table.routingColumn == column ? "names the routing column '\(column)'; HQ routes by its value"
+                : table.owners[column] != nil ? "names '\(column)', which `owners` gives an owner; an owned column is merged at HQ"
+                : table.quality.contains(where: { $0.column == column }) ? "names '\(column)', which has a quality rule; HQ cannot measure what it never receives"
+                : table.columns?.contains(where: { $0.name == column }) == true ? "names '\(column)', which `columns` declares for HQ's SQL table"
+                : nil
+            if let reason { throw fail(path, "\(reason); remove it from `local` or from the other field") }
+        }
     }
 
     /// `columns`, `key` and `indexes` (HQ's SQL table): the column rule every shape follows
@@ -203,7 +235,7 @@ private struct TableDocument: Decodable {
     var spec: TableSpec
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, direction, routing_column, broadcast, owners, on_delete_conflict, key, columns, indexes, quality
+        case name, direction, routing_column, broadcast, owners, on_delete_conflict, key, columns, indexes, quality, local
     }
 
     init(from decoder: Decoder) throws {
@@ -249,6 +281,7 @@ private struct TableDocument: Decodable {
             columns: columns, key: try container.decodeIfPresent([String].self, forKey: .key),
             indexes: try container.decodeIfPresent([[String]].self, forKey: .indexes) ?? [],
             quality: try container.decodeIfPresent([QualityDocument].self, forKey: .quality)?.map(\.rule) ?? [])
+        spec.localColumns = Set(try container.decodeIfPresent([String].self, forKey: .local) ?? [])
     }
 
     private static func choice<T: RawRepresentable & CaseIterable>(

@@ -56,6 +56,9 @@ public struct TableSpec: Hashable, Sendable {
     public var indexes: [[String]]
     /// Data-quality rules HQ evaluates per column (docs/QUALITY.md); stores ignore them.
     public var quality: [ColumnQuality]
+    /// Columns that never leave the store (`local:`, docs/PRIVACY.md): not captured, never
+    /// sent, never written from HQ; HQ drops them from any push that carries them.
+    public var localColumns: Set<String> = []
 
     public init(
         name: String, direction: Direction, routingColumn: String? = nil, broadcast: Bool = false,
@@ -76,6 +79,19 @@ public struct TableSpec: Hashable, Sendable {
 
     /// The merge policy built from the authority matrix.
     public var policy: MergePolicy { MergePolicy(owners: owners, deleteRule: deleteRule) }
+}
+
+extension SyncSchema {
+    /// This schema with every column that `other` keeps local made local here too: HQ drops
+    /// them from pushes written under an older version, so a column made local later never
+    /// reaches HQ again from any store (docs/PRIVACY.md).
+    public func keepingLocal(_ other: SyncSchema) -> SyncSchema {
+        var schema = self
+        for index in schema.tables.indices {
+            schema.tables[index].localColumns.formUnion(other.table(named: schema.tables[index].name)?.localColumns ?? [])
+        }
+        return schema
+    }
 }
 
 /// A column as the sync schema declares it for HQ's SQL tables: its name and its declared
