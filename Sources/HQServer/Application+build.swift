@@ -67,7 +67,7 @@ public func buildApplication<Store: SyncStore>(
     let connections = ConnectionLimit(maxConnections: limits.maxConnections)
     var services: [any Service] = [HQWatchdog(notifier: systemd, check: { _ = try await store.latestSequence() }, logger: logger), filler]
     // Retention compacts the SQLite store's feed (docs/HQ.md, "Retention") and drops old
-    // access records (docs/PRIVACY.md); off when both are 0.
+    // access records, dead letters and conflicts (docs/PRIVACY.md); off when all are 0.
     if let sqlite = store as? SQLiteSyncStore, config.schema.tables.contains(where: { !$0.quality.isEmpty }) {
         services.append(PeriodicService(name: "data-quality snapshot", interval: .seconds(3_600), logger: logger) {
             try await sqlite.recordQualitySnapshot(schema: config.schema, day: QualityWriter.today())
@@ -82,7 +82,7 @@ public func buildApplication<Store: SyncStore>(
             try await sqlite.recordStatusHistory(schema: config.schema, atMillis: Date.nowMillis)
         })
     }
-    if let sqlite = store as? SQLiteSyncStore, config.retention.feedDays > 0 || config.retention.accessLogDays > 0 {
+    if let sqlite = store as? SQLiteSyncStore, config.retention.feedDays > 0 || config.retention.accessLogDays > 0 || config.retention.personalDataDays > 0 {
         services.append(RetentionService(store: sqlite, schema: config.schema, retention: config.retention, logger: logger))
     }
     return Application(

@@ -39,6 +39,8 @@ import SyncCore
 /// - `retention.interval_seconds` (int, default 3,600): time between retention passes
 /// - `retention.access_log_days` (int, default 365; 0 keeps every record): how long records
 ///   of who read personal data are kept (docs/PRIVACY.md)
+/// - `retention.personal_data_days` (int, default 365; 0 keeps them): how long dead letters and
+///   conflict records, which hold customer values, are kept
 /// - `console.enabled` (bool, default true): the web console at `/console` (docs/CONSOLE.md)
 /// - `status.silent_after_seconds` (int, default 900): a dealer not seen this long is flagged
 ///   silent in `hq status`, `/v1/status`, `/metrics` and the console
@@ -152,7 +154,13 @@ public struct HQConfig: Sendable {
                 message: "the setting retention.access_log_days is \(accessLogDays); it must be from 0 (keep every record) to \(HQRetention.maxFeedDays)",
                 hint: "set it to how long your privacy policy keeps records of who read personal data, or remove it for the default \(retentionDefaults.accessLogDays)")
         }
-        retention = HQRetention(feedDays: feedDays, intervalSeconds: intervalSeconds, accessLogDays: accessLogDays)
+        let personalDataDays = reader.int(forKey: "retention.personal_data_days", default: retentionDefaults.personalDataDays)
+        guard (0...HQRetention.maxFeedDays).contains(personalDataDays) else {
+            throw HQConfigError(
+                message: "the setting retention.personal_data_days is \(personalDataDays); it must be from 0 (keep dead letters and conflicts for ever) to \(HQRetention.maxFeedDays)",
+                hint: "set it to how long your privacy policy keeps refused rows and conflict records, or remove it for the default \(retentionDefaults.personalDataDays)")
+        }
+        retention = HQRetention(feedDays: feedDays, intervalSeconds: intervalSeconds, accessLogDays: accessLogDays, personalDataDays: personalDataDays)
         console = reader.bool(forKey: "console.enabled", default: true)
         silentAfterSeconds = reader.int(forKey: "status.silent_after_seconds", default: Self.defaultSilentAfterSeconds)
         guard silentAfterSeconds > 0 else {
@@ -245,9 +253,14 @@ public struct HQRetention: Sendable, Hashable {
 
     /// Days access records are kept (docs/PRIVACY.md); 0: for ever.
     public var accessLogDays: Int
+    /// Days dead letters and conflict records, which hold customer values, are kept; 0: for ever.
+    public var personalDataDays: Int
 
-    public init(feedDays: Int = 30, intervalSeconds: Int = 3_600, firstPassDelaySeconds: Int = 60, accessLogDays: Int = 365) {
+    public init(
+        feedDays: Int = 30, intervalSeconds: Int = 3_600, firstPassDelaySeconds: Int = 60, accessLogDays: Int = 365, personalDataDays: Int = 365
+    ) {
         self.accessLogDays = accessLogDays
+        self.personalDataDays = personalDataDays
         self.feedDays = feedDays
         self.intervalSeconds = intervalSeconds
         self.firstPassDelaySeconds = firstPassDelaySeconds

@@ -80,6 +80,12 @@ struct PackageDebTests {
         let environment = ["DPKG_ROOT": root, "PATH": "\(stubs):/usr/bin:/bin"]
         func script(_ name: String, _ arguments: String) async throws -> [String] {
             try? FileManager.default.removeItem(atPath: calls)
+            // What the scripts look for to see systemd running, as each call needs it (two CI
+            // runs under the full suite's load found it gone by the first call).
+            try FileManager.default.createDirectory(atPath: root + "/run/systemd/system", withIntermediateDirectories: true)
+            for command in ["systemctl", "adduser", "getent", "chown", "install"] {
+                try #require(FileManager.default.isExecutableFile(atPath: "\(stubs)/\(command)"), "stub \(command) is missing")
+            }
             let result = try await Self.sh("sh \(unpacked)/DEBIAN/\(name) \(arguments)", environment: environment)
             #expect(result.status == 0, "\(name) \(arguments): \(result.stderr)")
             return ((try? String(contentsOfFile: calls, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)

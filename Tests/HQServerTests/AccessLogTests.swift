@@ -64,3 +64,30 @@ struct AccessLogTests {
         }
     }
 }
+
+extension AccessLogTests {
+    @Test("dead letters and conflict records older than personal_data_days are dropped; newer ones stay")
+    func personalRecords() async throws {
+        let hq = try await HQFixture()
+        defer { hq.cleanUp() }
+        let day: Int64 = 86_400_000
+        let now = Date.nowMillis
+        try await hq.store.pool.write { db in
+            for (id, age) in [(1, 400), (2, 10)] {
+                try db.execute(
+                    sql: "INSERT INTO dead_letters (id, dealer, batch, row_index, table_name, reason, version, at_ms) VALUES (?, 'DLR-1', '1-1', 0, 'customers', 'test', x'00', ?)",
+                    arguments: [id, now - Int64(age) * day])
+                try db.execute(
+                    sql: """
+                        INSERT INTO conflicts (id, identity, table_name, row_key, column_name, reason, winner, losers, winning_value, losing_values, source, feed_seq, at_ms)
+                        VALUES (?, ?, 'customers', x'00', 'name', 'test', 'DLR-1', '[]', '"张三"', '[]', 'DLR-1', 1, ?)
+                        """,
+                    arguments: [id, "c-\(id)", now - Int64(age) * day])
+            }
+        }
+        let purged = try await hq.store.purgePersonalRecords(olderThanMillis: now - 365 * day)
+        #expect(purged.deadLetters == 1 && purged.conflicts == 1)
+        #expect(try await hq.store.count("dead_letters") == 1)
+        #expect(try await hq.store.count("conflicts") == 1)
+    }
+}

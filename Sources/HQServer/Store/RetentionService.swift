@@ -8,7 +8,8 @@ import SyncCore
 /// in `hq serve`: the feed keeps `retention.feed_days` of full history, deleted rows go once
 /// every store has them. Each step writes in short chunks, so pushes go on meanwhile. Logs
 /// counts, never values. Access records older than `retention.access_log_days` go too
-/// (docs/PRIVACY.md). Does nothing when both are 0.
+/// and dead letters and conflict records older than `retention.personal_data_days`
+/// (docs/PRIVACY.md). Does nothing when all three are 0.
 struct RetentionService: Service {
     let store: SQLiteSyncStore
     let schema: SyncSchema
@@ -16,7 +17,7 @@ struct RetentionService: Service {
     let logger: Logger
 
     func run() async throws {
-        guard retention.feedDays > 0 || retention.accessLogDays > 0 else {
+        guard retention.feedDays > 0 || retention.accessLogDays > 0 || retention.personalDataDays > 0 else {
             // Retention off: stay in the group until it shuts down.
             try? await gracefulShutdown()
             return
@@ -37,6 +38,18 @@ struct RetentionService: Service {
                 if purged > 0 { logger.info("access records purged", metadata: ["records": "\(purged)", "older_than_days": "\(retention.accessLogDays)"]) }
             } catch {
                 logger.error("access record purge failed; the next pass retries", metadata: ["error_type": "\(type(of: error))"])
+            }
+        }
+        if retention.personalDataDays > 0 {
+            do {
+                let purged = try await store.purgePersonalRecords(olderThanMillis: Date.nowMillis - Int64(retention.personalDataDays) * 86_400_000)
+                if purged.deadLetters + purged.conflicts > 0 {
+                    logger.info(
+                        "old dead letters and conflict records purged",
+                        metadata: ["dead_letters": "\(purged.deadLetters)", "conflicts": "\(purged.conflicts)", "older_than_days": "\(retention.personalDataDays)"])
+                }
+            } catch {
+                logger.error("dead letter and conflict purge failed; the next pass retries", metadata: ["error_type": "\(type(of: error))"])
             }
         }
         guard retention.feedDays > 0 else { return }

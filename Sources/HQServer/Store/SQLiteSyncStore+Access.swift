@@ -39,4 +39,17 @@ extension SQLiteSyncStore {
             return db.changesCount
         }
     }
+
+    /// Drops dead letters and conflict records older than `olderThanMillis`
+    /// (retention.personal_data_days): both keep customer values (a refused row's bytes,
+    /// both sides of a conflict). Returns (dead letters, conflicts) removed.
+    @discardableResult
+    public func purgePersonalRecords(olderThanMillis: Int64) async throws -> (deadLetters: Int, conflicts: Int) {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM dead_letters WHERE at_ms < ?", arguments: [olderThanMillis])
+            let deadLetters = db.changesCount
+            try db.execute(sql: "DELETE FROM conflicts WHERE at_ms < ?", arguments: [olderThanMillis])
+            return (deadLetters, db.changesCount)
+        }
+    }
 }
