@@ -41,12 +41,7 @@ struct HQAccessLogCommand: AsyncParsableCommand {
             guard limit > 0 else { throw CommandError("--limit must be positive", hint: "e.g. --limit 1000") }
             let store = try SQLiteSyncStore(path: try await options.storePath())
             let records = try await store.accessLog(sinceMillis: sinceMillis, who: who, limit: limit)
-            if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-                print(String(decoding: try encoder.encode(records), as: UTF8.self))
-                return
-            }
+            if json { return try printJSON(records) }
             let formatter = ISO8601DateFormatter()
             print("TIME (UTC)            WHO                KIND      ROWS  TABLES / DETAIL")
             for record in records {

@@ -38,12 +38,6 @@ struct HQCustomersCommand: AsyncParsableCommand {
 
     static var operatorName: String { "cli:" + (ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown") }
 
-    static func print(json value: some Encodable) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        Swift.print(String(decoding: try encoder.encode(value), as: UTF8.self))
-    }
-
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "How far linking is behind ingest, and what it found.")
         @OptionGroup var options: HQOptions
@@ -53,7 +47,7 @@ struct HQCustomersCommand: AsyncParsableCommand {
             try await reportingErrors {
                 let (store, _) = try await HQCustomersCommand.store(options)
                 guard let status = try await store.identityStatus() else { return }
-                if json { return try HQCustomersCommand.print(json: status) }
+                if json { return try printJSON(status) }
                 Swift.print("""
                     linked up to sequence \(status.linkedSequence) of \(status.latestSequence) (\(status.pendingRows) rows waiting)
                     \(status.records) store records, \(status.people) people, \(status.peopleAtSeveralStores) known at several stores
@@ -109,7 +103,7 @@ struct HQCustomersCommand: AsyncParsableCommand {
                 try await store.recordLookup(CustomerLookup(
                     atMillis: Int64(Date().timeIntervalSince1970 * 1000), who: HQCustomersCommand.operatorName, kind: "reader", queryKind: "id",
                     person: id, records: customer.records.count))
-                try HQCustomersCommand.print(json: customer)
+                try printJSON(customer)
             }
         }
     }
@@ -164,7 +158,7 @@ struct HQCustomersCommand: AsyncParsableCommand {
             try await reportingErrors {
                 let (store, _) = try await HQCustomersCommand.store(options)
                 let log = try await store.lookupLog(limit: limit, who: who)
-                if json { return try HQCustomersCommand.print(json: log) }
+                if json { return try printJSON(log) }
                 let formatter = ISO8601DateFormatter()
                 for entry in log {
                     let at = formatter.string(from: Date(timeIntervalSince1970: Double(entry.atMillis) / 1000))

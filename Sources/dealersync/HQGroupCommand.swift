@@ -96,12 +96,7 @@ struct HQGroupCommand: AsyncParsableCommand {
                 let store = try SQLiteSyncStore(path: try await options.storePath())
                 let own = try await options.schemaIfConfigured()
                 let groups = try await store.groups(hqVersion: own?.version)
-                if json {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-                    print(String(decoding: try encoder.encode(groups), as: UTF8.self))
-                    return
-                }
+                if json { return try printJSON(groups) }
                 print("GROUP".padding(toLength: 16, withPad: " ", startingAt: 0) + "SCHEMA  DEALERS  RUNNING IT  AGENT SETTINGS")
                 for group in groups {
                     let version = group.schemaVersion.map(String.init) ?? own.map { "\($0.version)*" } ?? "*"

@@ -24,7 +24,7 @@ struct HQStatusCommand: AsyncParsableCommand {
             }
             let store = try SQLiteSyncStore(path: storePath, tables: tables)
             let silentAfter = Int64(config?.silentAfterSeconds ?? HQConfig.defaultSilentAfterSeconds) * 1000
-            let now = Int64((Date().timeIntervalSince1970 * 1000).rounded())
+            let now = Date.nowMillis
             let status = FleetStatus(
                 feedSequence: try await store.latestSequence(),
                 dealers: try await store.status(schema: schema ?? .init(version: 1, tables: [])).map { dealer in

@@ -115,15 +115,12 @@ struct HQClient: Sendable {
     /// The sync schema HQ assigns this store, as YAML (docs/ROLLOUT.md); nil from an HQ
     /// that does not publish schemas (404).
     func fetchSchema() async throws -> String? {
-        let response: HTTPResponse
-        do {
-            response = try await exchange(HTTPRequest(
+        let response = try await exchange(
+            HTTPRequest(
                 method: "GET", url: "\(settings.hqURL)/v1/dealers/\(dealer.rawValue)/schema",
-                headers: [("Authorization", "Bearer \(settings.token)"), ("Accept", "application/yaml")], body: []), what: "schema fetch")
-        } catch let error as AgentError where error.code == .refused && error.message.contains("404") {
-            return nil
-        }
-        return String(decoding: response.body, as: UTF8.self)
+                headers: [("Authorization", "Bearer \(settings.token)"), ("Accept", "application/yaml")], body: []),
+            what: "schema fetch", answering: [404])
+        return response.status == 404 ? nil : String(decoding: response.body, as: UTF8.self)
     }
 
     /// Reports progress on a request HQ sent with a pull.
@@ -144,14 +141,15 @@ struct HQClient: Sendable {
     }
 
     /// Sends a request and turns transport failures and refusals into `AgentError`s.
-    private func exchange(_ request: HTTPRequest, what: String) async throws -> HTTPResponse {
+    /// `answering`: statuses besides 2xx that the caller handles itself.
+    private func exchange(_ request: HTTPRequest, what: String, answering: Set<Int> = []) async throws -> HTTPResponse {
         let response: HTTPResponse
         do {
             response = try await transport.send(request)
         } catch let error as TransportError {
             throw AgentError(code: .hqUnreachable, message: "\(what): \(error.message)", hint: error.hint, retryable: true)
         }
-        guard !(200..<300).contains(response.status) else { return response }
+        guard !(200..<300).contains(response.status) && !answering.contains(response.status) else { return response }
         let detail = Self.errorText(response)
         let retryAfter = response.headers["retry-after"].flatMap { RetryAfter.seconds(from: $0) }
         switch response.status {
