@@ -19,8 +19,7 @@ struct PackageDebTests {
     func package() async throws {
         let binary = try #require(ProcessRunner.dealersyncBinary, "swift build did not leave a dealersync binary")
         let output = TemporaryDirectory("package-deb")
-        // Its deinit deletes the directory: keep it to the end, past its last mention (a CI
-        // run lost the stubbed root's run/systemd/system halfway through).
+        // Its deinit deletes the directory: keep it to the end, past its last mention.
         defer { withExtendedLifetime(output) {} }
         let built = try await Self.sh("\(Self.checkout.path)/scripts/package-deb --binary \(binary.path) --allow-swift-runtime --fast --output \(output.path)")
         #expect(built.status == 0, "\(built.stdout)\(built.stderr)")
@@ -69,20 +68,22 @@ struct PackageDebTests {
         try FileManager.default.createDirectory(atPath: root + "/run/systemd/system", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: stubs, withIntermediateDirectories: true)
         let calls = output.file("calls")
+        // The stubs' text is written here, and the executables are made by a child process:
+        // a file this (busily spawning) test process had open for writing could be held by a
+        // child another test forked meanwhile, and executing it then fails with ETXTBSY
+        // ("text file busy"): a fresh-clone CI run lost the first `systemctl` call that way.
+        let sources = output.file("stub-sources")
+        try FileManager.default.createDirectory(atPath: sources, withIntermediateDirectories: true)
         for command in ["systemctl", "adduser", "getent", "chown"] {
-            try "#!/bin/sh\necho \"\(command) $*\" >> \(calls)\n\(command == "getent" ? "exit 2" : "exit 0")\n".write(toFile: "\(stubs)/\(command)", atomically: true, encoding: .utf8)
-            chmod("\(stubs)/\(command)", 0o755)
+            try "#!/bin/sh\necho \"\(command) $*\" >> \(calls)\n\(command == "getent" ? "exit 2" : "exit 0")\n".write(toFile: "\(sources)/\(command)", atomically: true, encoding: .utf8)
         }
         // `install -o dealersync` needs the user, which the stubbed adduser did not create.
         try "#!/bin/sh\nwhile [ $# -gt 1 ]; do case \"$1\" in -o|-g|-m) shift 2;; -d) shift;; *) break;; esac; done\nmkdir -p \"$1\"\necho \"install $1\" >> \(calls)\n"
-            .write(toFile: "\(stubs)/install", atomically: true, encoding: .utf8)
-        chmod("\(stubs)/install", 0o755)
+            .write(toFile: "\(sources)/install", atomically: true, encoding: .utf8)
+        #expect(try await Self.sh("cp \(sources)/* \(stubs)/ && chmod 0755 \(stubs)/*").status == 0)
         let environment = ["DPKG_ROOT": root, "PATH": "\(stubs):/usr/bin:/bin"]
         func script(_ name: String, _ arguments: String) async throws -> [String] {
             try? FileManager.default.removeItem(atPath: calls)
-            // What the scripts look for to see systemd running, as each call needs it (two CI
-            // runs under the full suite's load found it gone by the first call).
-            try FileManager.default.createDirectory(atPath: root + "/run/systemd/system", withIntermediateDirectories: true)
             for command in ["systemctl", "adduser", "getent", "chown", "install"] {
                 try #require(FileManager.default.isExecutableFile(atPath: "\(stubs)/\(command)"), "stub \(command) is missing")
             }
