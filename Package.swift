@@ -95,7 +95,7 @@ let package = Package(
 
         // Pure: normalisers of what identifies a person or a vehicle (mainland mobile numbers,
         // resident ID numbers, VINs, names), shared by data quality and identity linking.
-        .target(name: "CustomerIdentity"),
+        .target(name: "CustomerIdentity", dependencies: ["SyncCore"]),
 
         // Pure: the sync schema's quality rules evaluated on one row.
         .target(name: "DataQuality", dependencies: ["SyncCore", "CustomerIdentity"]),

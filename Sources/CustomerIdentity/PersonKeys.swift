@@ -1,3 +1,5 @@
+import SyncCore
+
 /// What identifies the person behind one store's customer record, normalised: the values
 /// two stores typed differently compare equal, and a value that identifies nobody (an
 /// invalid number, a placeholder mobile or name, a placeholder birth date) is nil, so it can
@@ -12,10 +14,11 @@ public struct PersonKeys: Hashable, Sendable {
     /// YYYY-MM-DD in 1901…2100: 1900-01-01 is what a DMS writes for "unknown".
     public var birthDate: String?
 
-    /// Normalises what a store typed.
+    /// Normalises what a store typed. A `hashed` column's value (docs/PRIVACY.md) is kept as
+    /// it came: equal hashes are the same value, though HQ cannot check its validity.
     public init(mobile: String?, idNumber: String?, name: String?, birthDate: String?) {
-        self.mobile = mobile.flatMap(MobileNumber.normalize).flatMap { MobileNumber.isPlaceholder($0) ? nil : $0 }
-        self.idNumber = idNumber.flatMap(ResidentIDNumber.normalize)
+        self.mobile = Self.hashed(mobile) ?? mobile.flatMap(MobileNumber.normalize).flatMap { MobileNumber.isPlaceholder($0) ? nil : $0 }
+        self.idNumber = Self.hashed(idNumber) ?? idNumber.flatMap(ResidentIDNumber.normalize)
         self.name = name.flatMap(PersonName.normalize)
         self.birthDate = birthDate.flatMap(CalendarDate.normalize).flatMap { ("1901-01-01"..."2100-12-31").contains($0) ? $0 : nil }
     }
@@ -26,6 +29,10 @@ public struct PersonKeys: Hashable, Sendable {
         self.idNumber = idNumber
         self.name = name
         self.birthDate = birthDate
+    }
+
+    private static func hashed(_ value: String?) -> String? {
+        value.flatMap { HashedForm.isHashed(.text($0)) ? $0 : nil }
     }
 
     /// Whether nothing identifies the record: it links to nobody.

@@ -19,6 +19,16 @@ public func buildApplication(
     // HQ's own schema is a version stores may run and push under (docs/ROLLOUT.md); one
     // published before under the same number with other content stops the start here.
     try await store.registerSchema(config.schema, atMillis: Date.nowMillis)
+    // A column made local, masked or hashed since the last start: what HQ kept of it goes
+    // before HQ serves anyone (docs/PRIVACY.md).
+    if let purged = try await store.applyColumnPolicies(config.schema) {
+        (logger ?? Logger(label: "dealersync.hq")).notice(
+            "column policies applied to what HQ held",
+            metadata: [
+                "rows": "\(purged.rows)", "feed_entries": "\(purged.feedEntries)", "dead_letters": "\(purged.deadLetters)",
+                "conflicts": "\(purged.conflicts)", "sql_table_rows": "\(purged.sqlTableRows)",
+            ])
+    }
     return buildApplication(config, store: store, drain: drain, systemd: systemd, logger: logger)
 }
 
@@ -51,6 +61,7 @@ public func buildApplication<Store: SyncStore>(
     HQWriteController(store: store, schema: config.schema, limits: config.limits, notifier: notifier, logger: logger)
         .addRoutes(to: router)
     ShareController(store: store, schema: config.schema, limits: limits, notifier: notifier).addRoutes(to: router)
+    ErasureController(store: store, schema: config.schema).addRoutes(to: router)
     StatusController(
         store: store, schema: config.schema, metrics: metrics, feedDays: config.retention.feedDays,
         silentAfterMillis: Int64(config.silentAfterSeconds) * 1000
@@ -82,7 +93,8 @@ public func buildApplication<Store: SyncStore>(
             try await sqlite.recordStatusHistory(schema: config.schema, atMillis: Date.nowMillis)
         })
     }
-    if let sqlite = store as? SQLiteSyncStore, config.retention.feedDays > 0 || config.retention.accessLogDays > 0 || config.retention.personalDataDays > 0 {
+    if let sqlite = store as? SQLiteSyncStore {
+        // Also with every retention setting 0: it rewrites HQ's files after erasures.
         services.append(RetentionService(store: sqlite, schema: config.schema, retention: config.retention, logger: logger))
     }
     return Application(

@@ -49,10 +49,10 @@ public enum AgentConfigChecks {
     /// stat, has no group or other bits); otherwise a warning naming the file and the fix.
     /// A warning, not a refusal: the agent still syncs, but any local account could copy the
     /// token and push as this dealer.
-    public static func tokenFileProblem(path: String, mode: UInt32) -> Problem? {
+    public static func tokenFileProblem(path: String, mode: UInt32, kind: String = "token file") -> Problem? {
         guard mode & 0o077 != 0 else { return nil }
         return Problem(
-            message: "the token file \(path) can be read or written by users other than its owner (mode \(String(format: "%04o", mode & 0o777)))",
+            message: "the \(kind) \(path) can be read or written by users other than its owner (mode \(String(format: "%04o", mode & 0o777)))",
             hint: "chmod 600 \(path)")
     }
 

@@ -7,7 +7,7 @@ public struct CaptureError: Error, Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case tableMissing, noPrimaryKey, rowidKeyOnSharedTable, notInitialized, otherNode
             case unsupportedTable, databaseUnavailable, corruptMetadata, schemaMismatch
-            case noSuchConflict, cannotResolve, remoteRowUnfit
+            case noSuchConflict, cannotResolve, remoteRowUnfit, hashKeyMissing
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -24,6 +24,7 @@ public struct CaptureError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let noSuchConflict = Code(.noSuchConflict)
         public static let cannotResolve = Code(.cannotResolve)
         public static let remoteRowUnfit = Code(.remoteRowUnfit)
+        public static let hashKeyMissing = Code(.hashKeyMissing)
 
         public var description: String { base.rawValue }
     }

@@ -1,3 +1,5 @@
+import SyncCore
+
 /// What SyncCapture needs to know about a store: read from the agent's config file by the
 /// command line (see `dealersync init --help`), passed in as a plain value.
 public struct CaptureSettings: Hashable, Sendable {
@@ -12,8 +14,15 @@ public struct CaptureSettings: Hashable, Sendable {
     public var busyTimeoutMillis: Int
     /// Rows per pushed batch.
     public var batchRows: Int
+    /// The fleet's key for `hashed` columns (`hash_key_file`, docs/PRIVACY.md); nil until a
+    /// schema hashes a column.
+    public var hashKey: ColumnHashKey?
 
-    public init(databasePath: String, node: String, maxLockMillis: Int = 200, busyTimeoutMillis: Int = 5_000, batchRows: Int = 5_000) {
+    public init(
+        databasePath: String, node: String, maxLockMillis: Int = 200, busyTimeoutMillis: Int = 5_000, batchRows: Int = 5_000,
+        hashKey: ColumnHashKey? = nil
+    ) {
+        self.hashKey = hashKey
         self.databasePath = databasePath
         self.node = node
         self.maxLockMillis = maxLockMillis

@@ -40,6 +40,9 @@ public final class DealerDatabase: Sendable {
         config.label = "dealersync"
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // What the agent deletes (an erased row, acknowledged batches, held rows) is
+            // overwritten in the file, not only unlinked (docs/PRIVACY.md).
+            try db.execute(sql: "PRAGMA secure_delete = ON")
         }
         do {
             queue = try DatabaseQueue(path: settings.databasePath, configuration: config)

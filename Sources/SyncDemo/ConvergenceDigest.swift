@@ -17,7 +17,7 @@ public enum ConvergenceDigest {
     public static func compare(_ database: DealerDatabase, with hq: SQLiteSyncStore, schema: SyncSchema) async throws -> Pair {
         var local: [(version: RowVersion, key: RowKey?)] = []
         var remote: [(version: RowVersion, key: RowKey?)] = []
-        for version in try database.allVersions() {
+        for version in try database.allVersions(asSent: true) {
             local.append((version, nil))
             if let hqVersion = try await hq.rowVersion(table: version.table, key: version.key, dealer: database.node, schema: schema) {
                 remote.append((hqVersion, version.key))

@@ -40,8 +40,9 @@ public final class TestDMS: @unchecked Sendable {
         }
     }
 
-    public func open(node: String = "DLR-1", maxLockMillis: Int = 200, batchRows: Int = 5_000) throws -> DealerDatabase {
-        try DealerDatabase(settings: CaptureSettings(databasePath: path, node: node, maxLockMillis: maxLockMillis, batchRows: batchRows))
+    public func open(node: String = "DLR-1", maxLockMillis: Int = 200, batchRows: Int = 5_000, hashKey: ColumnHashKey? = nil) throws -> DealerDatabase {
+        try DealerDatabase(
+            settings: CaptureSettings(databasePath: path, node: node, maxLockMillis: maxLockMillis, batchRows: batchRows, hashKey: hashKey))
     }
 
     /// Decodes every batch in the outbox, oldest first.

@@ -89,7 +89,8 @@ struct AgentConfig {
             node: try required("node_id", "node_id"),
             maxLockMillis: try number("capture.max_lock_millis", "capture.max_lock_millis", default: 200),
             busyTimeoutMillis: try number("capture.busy_timeout_millis", "capture.busy_timeout_millis", default: 5_000),
-            batchRows: try number("capture.batch_rows", "capture.batch_rows", default: 5_000))
+            batchRows: try number("capture.batch_rows", "capture.batch_rows", default: 5_000),
+            hashKey: try present(reader.string(forKey: "hash_key_file")).map { try Self.hashKey(file: $0) })
         var hq: HQSettings?
         if let url = present(reader.string(forKey: "hq.url")) {
             var transport = TransportSettings()
@@ -151,12 +152,25 @@ struct AgentConfig {
     /// token file: any local account could then push as this dealer. Only `hq.token_file` is
     /// checked; the systemd credential copy in $CREDENTIALS_DIRECTORY is made by systemd,
     /// readable by this service only.
-    private static func warnIfOpenToOthers(tokenFile: String) {
+    private static func warnIfOpenToOthers(tokenFile: String, kind: String = "token file") {
         var info = stat()
         guard stat(tokenFile, &info) == 0,
-            let problem = AgentConfigChecks.tokenFileProblem(path: tokenFile, mode: UInt32(info.st_mode))
+            let problem = AgentConfigChecks.tokenFileProblem(path: tokenFile, mode: UInt32(info.st_mode), kind: kind)
         else { return }
         FileHandle.standardError.write(Data("Warning: \(problem.message)\nTry: \(problem.hint)\n".utf8))
+    }
+
+    /// The fleet's key for `hashed` columns, the same file at every store (docs/PRIVACY.md).
+    private static func hashKey(file: String) throws -> ColumnHashKey {
+        guard let bytes = FileManager.default.contents(atPath: file) else {
+            throw CommandError(message: "the hash key file \(file) cannot be read", hint: "check hash_key_file and that the dealersync user may read it")
+        }
+        warnIfOpenToOthers(tokenFile: file, kind: "hash key file")
+        do {
+            return try ColumnHashKey(bytes: Array(bytes))
+        } catch let error as SyncCoreError {
+            throw CommandError(message: "hash key file \(file): \(error.message)", hint: error.hint)
+        }
     }
 
     /// YAML `key:`, `key: ~` and `key: null` arrive as "", "~" and "null": all mean unset.

@@ -117,6 +117,6 @@ struct DigestCommand: AsyncParsableCommand {
                 hint: "drop --dealer (a store holds only its own rows), or digest \(dealer)'s rows at HQ with --hq-store")
         }
         let database = try DealerDatabase(settings: CaptureSettings(databasePath: path, node: node))
-        return SyncedDataDigest(try database.allVersions().map { ($0, nil) }, schema: schema)
+        return SyncedDataDigest(try database.allVersions(asSent: true).map { ($0, nil) }, schema: schema)
     }
 }

@@ -20,5 +20,5 @@ struct HQCommand: AsyncParsableCommand {
             The administration commands work with the server stopped.
             """,
         subcommands: [HQServeCommand.self, HQAddDealerCommand.self, HQRevokeDealerCommand.self, HQAddReaderCommand.self, HQShareCommand.self, HQStatusCommand.self, HQQualityCommand.self, HQCustomersCommand.self, HQRebuildTablesCommand.self,
-            HQGroupCommand.self, HQSchemaCommand.self, HQResyncCommand.self, HQAccessLogCommand.self])
+            HQGroupCommand.self, HQSchemaCommand.self, HQResyncCommand.self, HQAccessLogCommand.self, HQEraseCommand.self, HQErasuresCommand.self])
 }

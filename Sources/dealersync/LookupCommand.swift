@@ -4,6 +4,7 @@ import GRDB
 import HQServer
 import SQLiteValues
 import SyncAgent
+import SyncCapture
 import SyncCore
 
 extension DealerSync {
@@ -51,7 +52,7 @@ extension DealerSync {
                 let agent = try await AgentConfig.load(path: config)
                 let (hq, token) = try agent.requireHQ()
                 let field = mobile != nil ? "mobile" : idNumber != nil ? "id_number" : "vin"
-                let body = try JSONEncoder().encode([field: mobile ?? idNumber ?? vin ?? ""])
+                let body = try JSONEncoder().encode([field: try Self.asHQHoldsIt(field, mobile ?? idNumber ?? vin ?? "", agent: agent)])
                 let transport = try CurlTransport(settings: hq.transport)
                 let response: HTTPResponse
                 do {
@@ -70,6 +71,22 @@ extension DealerSync {
                     print(Self.text(found.customers, written: written, path: agent.capture.databasePath))
                 }
             }
+        }
+
+        /// The value as HQ holds it: hashed with the fleet's key when the schema hashes the
+        /// column identity links by (docs/PRIVACY.md), so HQ can find it without seeing it.
+        static func asHQHoldsIt(_ field: String, _ value: String, agent: AgentConfig) throws -> String {
+            let database = try DealerDatabase(settings: agent.capture)
+            guard let schema = try database.installedSchema(), let people = schema.identity?.people,
+                let column = field == "mobile" ? people.mobile : field == "id_number" ? people.idNumber : nil,
+                schema.table(named: people.table)?.hashedColumns.contains(column) == true
+            else { return value }
+            guard let key = agent.capture.hashKey, case .text(let hashed) = HashedForm.of(.text(value), key: key) else {
+                throw CommandError(
+                    message: "the sync schema hashes \(people.table).\(column), and this agent has no hash key",
+                    hint: "set `hash_key_file` in agent.yaml to the fleet's key file (docs/PRIVACY.md)")
+            }
+            return hashed
         }
 
         /// HQ's error body, with what to try.

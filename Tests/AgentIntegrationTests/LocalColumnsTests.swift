@@ -56,7 +56,7 @@ struct LocalColumnsTests {
         let moved = try network.stores["DLR-A"]!.rows("SELECT id FROM customers WHERE rowid = 2")[0]["id"] as String
         try network.stores["DLR-A"]!.execute("UPDATE customers SET home_dealer = 'DLR-B' WHERE id = ?", [moved])
 
-        let sent = SentBytes()
+        let sent = SentBodies()
         let curl = try CurlTransport(settings: TransportSettings(connectTimeoutMillis: 2_000))
         let recording = MockTransport { request in
             sent.add(request)
@@ -101,28 +101,5 @@ struct LocalColumnsTests {
         // B received A's and the old store's customers, without their local values.
         #expect(try network.stores["DLR-B"]!.rows("SELECT wechat FROM customers WHERE id = ?", [moved]).first.map { $0["wechat"] as String? } == .some(nil))
         #expect(try network.stores["DLR-B"]!.count("SELECT count(*) FROM customers WHERE wechat LIKE 'wx-LOCAL-DLR-A%' OR wechat LIKE 'wx-OLD%'") == 0)
-    }
-}
-
-/// Every request body an agent sent (pushes decompressed), to search for bytes.
-private final class SentBytes: @unchecked Sendable {
-    private let lock = NSLock()
-    private var bodies: [Data] = []
-    private(set) var pushes = 0
-
-    func add(_ request: SyncAgent.HTTPRequest) {
-        var body = request.body
-        if request.headers.contains(where: { $0.0 == "Content-Encoding" && $0.1 == "gzip" }) {
-            body = (try? Gzip.decompress(body, maxOutputBytes: 256 << 20)) ?? body
-        }
-        let headers = request.headers.map { "\($0.0): \($0.1)" }.joined(separator: "\n")
-        lock.withLock {
-            if request.url.hasSuffix("/batches") { pushes += 1 }
-            bodies.append(Data(body) + Data((request.url + "\n" + headers).utf8))
-        }
-    }
-
-    func contains(_ text: String) -> Bool {
-        lock.withLock { bodies.contains { $0.range(of: Data(text.utf8)) != nil } }
     }
 }

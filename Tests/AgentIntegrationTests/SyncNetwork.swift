@@ -22,7 +22,11 @@ struct SyncNetwork {
     var databases: [String: DealerDatabase] = [:]
 
     /// `tables`: HQ keeps its SQL tables in `hq.tables.sqlite` (docs/HQ-TABLES.md).
-    init(dealers: [String], tables: Bool = false, schema: SyncSchema = try! SyncSchema(yaml: DealerSchema.syncSchemaYAML)) async throws {
+    /// `hashKey`: the fleet's key for `hashed` columns, given to every store.
+    init(
+        dealers: [String], tables: Bool = false, schema: SyncSchema = try! SyncSchema(yaml: DealerSchema.syncSchemaYAML),
+        hashKey: ColumnHashKey? = nil
+    ) async throws {
         self.schema = schema
         // HummingbirdTesting's live client does not reconnect: a connection the idle timeout
         // closed while the agents settled (slow on a busy machine) failed the next request.
@@ -43,7 +47,7 @@ struct SyncNetwork {
                 var generator = DealershipGenerator(seed: UInt64(100 + index), dealer: id)
                 _ = try DealershipPopulator.populate(db, generator: &generator, customers: 20)
             }
-            let database = try dms.open(node: id)
+            let database = try dms.open(node: id, hashKey: hashKey)
             _ = try database.install(schema: schema)
             stores[id] = dms
             databases[id] = database

@@ -165,6 +165,8 @@ final class BlockingStore: SyncStore {
     }
     func recordAccess(_ record: AccessRecord) async throws { try await inner.recordAccess(record) }
     func rowsPushed(sinceMillis: Int64) async throws -> [String: Int] { try await inner.rowsPushed(sinceMillis: sinceMillis) }
+    func erase(_ request: ErasureRequest) async throws -> ErasureStatus { try await inner.erase(request) }
+    func erasures(id: Int64?, limit: Int) async throws -> [ErasureStatus] { try await inner.erasures(id: id, limit: limit) }
     func status(schema: SyncSchema, dealer: String) async throws -> DealerStatus? { try await inner.status(schema: schema, dealer: dealer) }
     func recordShape(dealer: NodeID, report: ShapeReport, schema: SyncSchema, atMillis: Int64) async throws -> ShapeOutcome {
         try await inner.recordShape(dealer: dealer, report: report, schema: schema, atMillis: atMillis)

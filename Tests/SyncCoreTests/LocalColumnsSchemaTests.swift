@@ -40,11 +40,11 @@ struct LocalColumnsSchemaTests {
         }
     }
 
-    @Test("a version made stricter later: keepingLocal adds the other version's local columns")
-    func keepingLocal() throws {
+    @Test("a version made stricter later: keepingPrivacy adds the other version's local columns")
+    func keepingPrivacy() throws {
         let old = try SyncSchema(yaml: Self.schema(""))
         let newer = try SyncSchema(yaml: Self.schema("    local: [wechat]\n").replacingOccurrences(of: "version: 4", with: "version: 5"))
-        #expect(old.keepingLocal(newer).table(named: "customers")?.localColumns == ["wechat"])
-        #expect(old.keepingLocal(newer).version == 4)
+        #expect(old.keepingPrivacy(of: newer).table(named: "customers")?.localColumns == ["wechat"])
+        #expect(old.keepingPrivacy(of: newer).version == 4)
     }
 }

@@ -60,7 +60,7 @@ public struct HQWriteController<Store: SyncStore>: Sendable {
                 "the write has \(body.values?.count ?? 0) columns, over the \(RowLimits.readable.maxColumns) every reader accepts",
                 hint: "write the row's synced columns only")
         }
-        let values = (body.values ?? [:]).mapValues(\.value)
+        let values = try Self.protected((body.values ?? [:]).mapValues(\.value), spec: spec)
         if let column = spec.routingColumn, let routed = values[column] {
             switch routed {
             case .text, .null: break
@@ -80,6 +80,25 @@ public struct HQWriteController<Store: SyncStore>: Sendable {
         logger.info("hq write", metadata: ["writer": "\(writer.id)", "table": "\(spec.name)", "seq": "\(receipt.feedSequence)"])
         await notifier.notify()
         return PushController<Store>.json(Array(try JSONEncoder.sorted.encode(receipt)))
+    }
+
+    /// HQ holds no more of a row than the stores send it (docs/PRIVACY.md): a `local` column
+    /// is not HQ's to write, a `masked` one is stored masked, and a `hashed` one must come
+    /// hashed already, since HQ has no hash key.
+    static func protected(_ values: [String: SQLValue], spec: TableSpec) throws -> [String: SQLValue] {
+        if let column = values.keys.sorted().first(where: spec.localColumns.contains) {
+            throw HQError.badRequest(
+                "column '\(column)' of '\(spec.name)' is local: it stays at the stores and HQ does not hold it",
+                hint: "leave it out of the write")
+        }
+        if let column = values.keys.sorted().first(where: { spec.hashedColumns.contains($0) && values[$0] != .null && !HashedForm.isHashed(values[$0]!) }) {
+            throw HQError.badRequest(
+                "column '\(column)' of '\(spec.name)' is hashed: HQ accepts only its hashed form (\(HashedForm.prefix) and 64 hex digits)",
+                hint: "hash the value with the fleet's key where it is held, or leave the column out")
+        }
+        var values = values
+        for column in spec.maskedColumns where values[column] != nil { values[column] = MaskedForm.of(values[column]!) }
+        return values
     }
 
     /// The decoding error's path, without the offending value.

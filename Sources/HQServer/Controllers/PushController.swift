@@ -85,7 +85,7 @@ public struct PushController<Store: SyncStore>: Sendable {
         }
         // Columns HQ's own schema keeps local stay out also of batches written under an
         // older version (a policy made stricter later takes effect at once).
-        let schema = try await schema(for: batch, dealer: dealer).keepingLocal(schemas.own)
+        let schema = try await schema(for: batch, dealer: dealer).keepingPrivacy(of: schemas.own)
         let now = Date.nowMillis
         let outcome = try await store.ingest(
             IngestBatch(

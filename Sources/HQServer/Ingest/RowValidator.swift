@@ -9,6 +9,16 @@ struct RowValidator {
     /// last-writer-wins decision for a year.
     let nowMillis: Int64
     let maxClockAheadMillis: Int64
+    /// HQ's side of masked and hashed columns: it masks what a store sent unmasked and
+    /// drops what a store sent unhashed (HQ has no hash key, by design).
+    let protection: ColumnProtection
+
+    init(schema: SyncSchema, nowMillis: Int64, maxClockAheadMillis: Int64) {
+        self.schema = schema
+        self.nowMillis = nowMillis
+        self.maxClockAheadMillis = maxClockAheadMillis
+        self.protection = ColumnProtection(schema: schema, key: nil)
+    }
 
     enum Verdict {
         case accepted(AcceptedRow)
@@ -23,10 +33,11 @@ struct RowValidator {
         guard let spec = schema.table(named: row.table) else {
             return dead("row \(index): table '\(row.table)' is not in the sync schema (version \(schema.version))")
         }
-        // A store keeps these columns (docs/PRIVACY.md): an agent older than the policy, or
-        // a hostile one, may still send them; their values are dropped before anything,
-        // a dead letter included, stores them.
+        // A store keeps these columns, or sends them only masked or hashed (docs/PRIVACY.md):
+        // an agent older than the policy, or a hostile one, may still send values; they are
+        // dropped or masked before anything, a dead letter included, stores them.
         if !spec.localColumns.isEmpty { row.removeColumns(spec.localColumns) }
+        row = protection.protect(row)
         guard spec.direction.dealerPushes else {
             return dead("row \(index): table '\(row.table)' has direction down; dealers cannot push it")
         }

@@ -9,7 +9,8 @@ import SyncCore
 /// every store has them. Each step writes in short chunks, so pushes go on meanwhile. Logs
 /// counts, never values. Access records older than `retention.access_log_days` go too
 /// and dead letters and conflict records older than `retention.personal_data_days`
-/// (docs/PRIVACY.md). Does nothing when all three are 0.
+/// (docs/PRIVACY.md). After erasures, it rewrites HQ's files (`scrubErasures`), also when
+/// every retention setting is 0.
 struct RetentionService: Service {
     let store: SQLiteSyncStore
     let schema: SyncSchema
@@ -17,11 +18,6 @@ struct RetentionService: Service {
     let logger: Logger
 
     func run() async throws {
-        guard retention.feedDays > 0 || retention.accessLogDays > 0 || retention.personalDataDays > 0 else {
-            // Retention off: stay in the group until it shuts down.
-            try? await gracefulShutdown()
-            return
-        }
         try? await cancelWhenGracefulShutdown {
             try await Task.sleep(for: .seconds(retention.firstPassDelaySeconds))
             while !Task.isCancelled {
@@ -32,6 +28,12 @@ struct RetentionService: Service {
     }
 
     private func pass() async {
+        do {
+            let scrubbed = try await store.scrubErasures(nowMillis: Date.nowMillis)
+            if scrubbed > 0 { logger.notice("HQ's files rewritten after erasures", metadata: ["erasures": "\(scrubbed)"]) }
+        } catch {
+            logger.error("rewriting HQ's files after erasures failed; the next pass retries", metadata: ["error_type": "\(type(of: error))"])
+        }
         if retention.accessLogDays > 0 {
             do {
                 let purged = try await store.purgeAccessLog(olderThanMillis: Date.nowMillis - Int64(retention.accessLogDays) * 86_400_000)

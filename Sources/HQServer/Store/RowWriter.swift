@@ -140,6 +140,16 @@ struct RowWriter {
         return .applied
     }
 
+    /// Writes `tombstone` as the row's version as it is, not merged with the stored one (a
+    /// merge would keep the stored values): an erasure (docs/PRIVACY.md). Returns its sequence.
+    mutating func replace(with tombstone: RowVersion, spec: TableSpec) throws -> Int64 {
+        let stored = try storedVersion(spec.name, Data(tombstone.key.bytes))
+        let outcome = try write(
+            MergeResult(merged: tombstone, outcome: .tookRemote, conflicts: []), previous: stored, spec: spec, pusher: nil, pusherHasIt: false)
+        guard outcome == .applied else { throw StoreError(kind: .tooLarge, message: "the erasure was not stored", hint: "report this as a bug") }
+        return Int64(bitPattern: sequence)
+    }
+
     /// Ends the transaction's writes: HQ's SQL tables now show every change up to `sequence`
     /// (one update a transaction, not one a row).
     func finish() throws {

@@ -224,6 +224,34 @@ enum SQLiteMigrations {
                     CREATE INDEX access_log_by_who ON access_log(who, at_ms);
                     """)
         }
+        migrator.registerMigration("v9: column policies applied, erasures") { db in
+            // `privacy_state.policies`: the local/masked/hashed columns whose purge of older
+            // values last ran (docs/PRIVACY.md). `erasures`: rows erased on request, kept (key
+            // only) so a store that was offline cannot bring one back, with when HQ's files
+            // were last rewritten after it (`scrubbed_ms`); `erasure_holders`: the stores
+            // that held the row when it was erased.
+            try db.execute(
+                sql: """
+                    CREATE TABLE privacy_state (id INTEGER PRIMARY KEY CHECK (id = 1), policies TEXT NOT NULL);
+                    INSERT INTO privacy_state (id, policies) VALUES (1, '');
+                    CREATE TABLE erasures (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        table_name TEXT NOT NULL,
+                        row_key BLOB NOT NULL,
+                        requested_by TEXT NOT NULL,
+                        reason TEXT,
+                        requested_ms INTEGER NOT NULL,
+                        feed_seq INTEGER NOT NULL,
+                        scrubbed_ms INTEGER,
+                        UNIQUE (table_name, row_key)
+                    );
+                    CREATE TABLE erasure_holders (
+                        erasure INTEGER NOT NULL REFERENCES erasures(id),
+                        dealer TEXT NOT NULL,
+                        PRIMARY KEY (erasure, dealer)
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 }

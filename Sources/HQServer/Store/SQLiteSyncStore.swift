@@ -33,7 +33,14 @@ public final class SQLiteSyncStore: SyncStore {
             // the commit must survive a power cut too (NORMAL in WAL mode may lose the last ones).
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
-            if let tables { try db.execute(sql: "ATTACH DATABASE ? AS \(HQTables.schemaName)", arguments: [tables.path]) }
+            // Freed space is overwritten with zeros: a value that retention, an erasure or a
+            // stricter column policy removes is gone from the file too (docs/PRIVACY.md).
+            // Newly attached files take the main file's setting.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
+            if let tables {
+                try db.execute(sql: "ATTACH DATABASE ? AS \(HQTables.schemaName)", arguments: [tables.path])
+                try db.execute(sql: "PRAGMA \(HQTables.schemaName).secure_delete = ON")
+            }
         }
         self.tables = tables.map { HQTables(schema: $0.schema, maxColumns: maxTableColumns) }
         tablesPath = tables?.path
@@ -200,7 +207,16 @@ public final class SQLiteSyncStore: SyncStore {
             var unchanged = 0
             var deadLetters = batch.deadLetters
             var notices = batch.deadLetters.map { RowNotice(row: $0.index, table: $0.table, kind: .refused, reason: $0.reason) }
+            let anyErased = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM erasures)") ?? false
             for row in batch.rows {
+                if anyErased, try Self.isErased(db, table: row.spec.name, key: Data(row.version.key.bytes)) {
+                    try Self.refuseErased(row.version, spec: row.spec, from: batch.dealer, &writer, db, atMillis: batch.receivedAtMillis)
+                    unchanged += 1
+                    notices.append(RowNotice(
+                        row: row.index, table: row.spec.name, kind: .refused,
+                        reason: "row \(row.index): table '\(row.spec.name)': the row was erased at HQ on request and is not brought back; the store's copy is deleted with the next pull"))
+                    continue
+                }
                 switch try writer.merge(pushed: row.version, spec: row.spec, from: batch.dealer) {
                 case .applied:
                     applied += 1

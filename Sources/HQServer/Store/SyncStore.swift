@@ -92,6 +92,11 @@ public protocol SyncStore: Sendable {
     func dealerActivity(dealer: String, limit: Int, sinceMillis: Int64) async throws -> DealerActivity
     /// Rows each dealer pushed since `sinceMillis`.
     func rowsPushed(sinceMillis: Int64) async throws -> [String: Int]
+
+    /// Erases one row everywhere (docs/PRIVACY.md); again for an erased row: its status.
+    func erase(_ request: ErasureRequest) async throws -> ErasureStatus
+    /// Erasures, newest first (`id`: only that one).
+    func erasures(id: Int64?, limit: Int) async throws -> [ErasureStatus]
 }
 
 public enum PrincipalKind: String, Sendable, Codable, CaseIterable {

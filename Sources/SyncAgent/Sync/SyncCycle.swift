@@ -219,6 +219,8 @@ public final class SyncCycle: Sendable {
         let capture = try? database.captureReport()
         let health = try? database.healthReport(agentVersion: DealersyncRelease.version, lastError: lastFailure.withLock { $0 })
         for _ in 0..<settings.maxExchangesPerCycle {
+            // A pull past an erasure tells HQ this store has it: the file is scrubbed first.
+            try database.scrubErasedRows()
             let exchange = try await client.pull(after: cursor, pageRows: pullPageRows, capture: capture, health: health, now: clock)
             try measured(exchange.offsetMillis)
             let page = exchange.value
@@ -244,6 +246,7 @@ public final class SyncCycle: Sendable {
             report.appliedRows += applied.applied
             report.conflicts += applied.conflicts
             report.heldRows += applied.held
+            if applied.erased > 0 { logger.notice("rows erased at HQ's request deleted here", metadata: ["rows": "\(applied.erased)"]) }
             cursor = page.cursor
             if page.batch.rows.count < pullPageRows { break }
             if report.pulledRows >= settings.maxExchangesPerCycle * settings.pullPageRows { report.moreWaiting = true }

@@ -42,7 +42,7 @@ extension DealerDatabase {
     }
 
     private func restoreLosingWrite(_ db: Database, _ record: ConflictRecord, loser: Int?) throws {
-        let transaction = try SyncTransaction(db, node: node, wallMillis: 0)
+        let transaction = try SyncTransaction(db, node: node, wallMillis: 0, hashKey: settings.hashKey)
         guard let spec = transaction.schema.table(named: record.table), spec.direction.dealerPushes,
             let shape = transaction.shapes[record.table]
         else {

@@ -10,6 +10,9 @@ public struct ApplyReport: Hashable, Sendable {
     public var conflicts = 0
     /// Versions of tables this store does not pull (not in the schema, or `up` only).
     public var skipped = 0
+    /// Rows erased at HQ on request (docs/PRIVACY.md): deleted here with every copy
+    /// dealersync kept of them, and the file scrubbed after the page.
+    public var erased = 0
     /// Local changes stamped first so the merge could see them.
     public var stampedLocal = 0
     /// Rows set aside in `_dealersync_held`: those the DMS refused (retried every cycle) and
@@ -38,7 +41,7 @@ extension DealerDatabase {
         var report = ApplyReport()
         let order = try read { db -> [String: Int] in
             try requireInstalled(db)
-            let schema = try SyncTransaction(db, node: node, wallMillis: wallMillis).schema
+            let schema = try SyncTransaction(db, node: node, wallMillis: wallMillis, hashKey: settings.hashKey).schema
             return Dictionary(uniqueKeysWithValues: schema.tables.enumerated().map { ($1.name, $0) })
         }
         // Parents before children: the schema lists tables parents first.
@@ -54,7 +57,7 @@ extension DealerDatabase {
             let started = DispatchTime.now().uptimeNanoseconds
             try write { db in
                 try db.execute(sql: "INSERT INTO _dealersync_guard (active) VALUES (1)")
-                let transaction = try SyncTransaction(db, node: node, wallMillis: wallMillis)
+                let transaction = try SyncTransaction(db, node: node, wallMillis: wallMillis, hashKey: settings.hashKey)
                 for version in chunk { try applyOrHold(version, transaction, recovering: recovering, &report) }
                 if isLast, let cursor { try SyncTables.setMeta(db, "pull_cursor", cursor) }
                 report.stampedLocal += transaction.stamped.count
@@ -110,6 +113,10 @@ extension DealerDatabase {
                 report.conflicts += try Self.keepStaleEdit(staleEdit, replacedBy: merged, spec: spec, registration: registration, transaction)
             }
             try HeldRows.release(remote, db: transaction.db)
+            if Erasure.isErasure(remote) {
+                try Erasure.forget(remote, db: transaction.db)
+                report.erased += 1
+            }
         } catch where HeldRows.isRowError(error) {
             try HeldRows.hold(remote, error: error, db: transaction.db, wallMillis: transaction.wallMillis)
             report.held += 1
@@ -139,7 +146,14 @@ extension DealerDatabase {
         let keyArguments = remote.key.values.map(\.databaseValue)
         if result.merged.isAlive(policy: spec.policy) {
             let merged = result.merged.values(policy: spec.policy)
-            let columns = shape.valueColumns.filter { merged[$0] != nil }
+            // A masked or hashed column arrives in its protected form: where this store holds
+            // the value behind that same form, the value stays (docs/PRIVACY.md).
+            let protection = transaction.protection
+            let columns = shape.valueColumns.filter { column in
+                guard let value = merged[column] else { return false }
+                guard protection.protects(table: spec.name, column: column), let held = values?[column] else { return true }
+                return held != value && protection.protect(held, table: spec.name, column: column) != value
+            }
             let names = (shape.primaryKey + columns).map(quoted)
             let update = columns.isEmpty
                 ? "NOTHING" : "UPDATE SET " + columns.map { "\(quoted($0)) = excluded.\(quoted($0))" }.joined(separator: ", ")

@@ -23,7 +23,7 @@ extension DealerDatabase {
     public func stampPendingChanges(wallMillis: Int64) throws -> Int {
         try write { db in
             try requireInstalled(db)
-            let transaction = try SyncTransaction(db, node: node, wallMillis: wallMillis)
+            let transaction = try SyncTransaction(db, node: node, wallMillis: wallMillis, hashKey: settings.hashKey)
             try transaction.stampPending(limit: settings.batchRows)
             let count = transaction.stamped.count
             try transaction.finish()

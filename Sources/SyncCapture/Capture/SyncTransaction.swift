@@ -18,6 +18,10 @@ final class SyncTransaction {
     private(set) var shapes: [String: TableShape] = [:]
     /// Versions stamped from local changes in this transaction, for the outbox.
     private(set) var stamped: [RowVersion] = []
+    /// For `hashed` columns: what leaves the store is protected in `finish()`.
+    private let hashKey: ColumnHashKey?
+    /// The schema's masked and hashed columns (docs/PRIVACY.md).
+    private(set) lazy var protection = ColumnProtection(schema: schema, key: hashKey)
     private var nodeIDs: [NodeID: Int] = [:]
     private var nodesByID: [Int: NodeID] = [:]
     /// Per-table column lists and statements used for every row, worked out once per
@@ -32,8 +36,9 @@ final class SyncTransaction {
         let selectValues: Statement
     }
 
-    init(_ db: Database, node: NodeID, wallMillis: Int64) throws {
+    init(_ db: Database, node: NodeID, wallMillis: Int64, hashKey: ColumnHashKey?) throws {
         self.db = db
+        self.hashKey = hashKey
         self.node = node
         self.wallMillis = wallMillis
         guard let yaml = try SyncTables.meta(db, "schema").flatMap(String.fromDatabaseValue) else {
@@ -230,6 +235,12 @@ final class SyncTransaction {
 
     // MARK: - Finishing
 
+    static func hashKeyMissing(table: String) -> CaptureError {
+        CaptureError(
+            .hashKeyMissing, "the sync schema hashes columns of '\(table)', and this agent has no hash key",
+            hint: "set `hash_key_file` in agent.yaml to the fleet's key file (the same at every store; docs/PRIVACY.md)")
+    }
+
     /// Writes the stamped versions as one outbox batch and saves the counter and clock.
     func finish() throws {
         try SyncTables.setMeta(db, "counter", Int64(counter))
@@ -237,9 +248,14 @@ final class SyncTransaction {
         try SyncTables.setMeta(db, "hlc_offset", clock.offsetMillis)
         guard !stamped.isEmpty else { return }
         let counters = stamped.map { $0.versionVector[node] }
+        // The clock records keep what the DMS holds; only the batch carries masked and
+        // hashed columns in their protected forms (docs/PRIVACY.md).
+        if let table = protection.tablesMissingKey.first(where: { table in stamped.contains { $0.table == table } }) {
+            throw Self.hashKeyMissing(table: table)
+        }
         let batch = Batch(
             dealer: node, schemaVersion: schema.version, firstSequence: counters.min()!, lastSequence: counters.max()!,
-            rows: stamped)
+            rows: protection.isEmpty ? stamped : stamped.map(protection.protect))
         let body = Gzip.compress(batch.encoded())
         try db.execute(
             sql: """

@@ -30,7 +30,15 @@ extension DealerDatabase {
     /// the DMS has not created yet (see `install`).
     @discardableResult
     public func validate(schema: SyncSchema) throws -> [String] {
-        try read { db in try Self.validatedTables(db, schema).map(Self.waitingWarning) }
+        try requireHashKey(for: schema)
+        return try read { db in try Self.validatedTables(db, schema).map(Self.waitingWarning) }
+    }
+
+    /// A schema that hashes columns needs the fleet's key here before anything is captured.
+    func requireHashKey(for schema: SyncSchema) throws {
+        if let table = ColumnProtection(schema: schema, key: settings.hashKey).tablesMissingKey.first {
+            throw SyncTransaction.hashKeyMissing(table: table)
+        }
     }
 
     /// Validates every table of `schema` that exists; returns those the DMS has not created yet.
@@ -98,6 +106,7 @@ extension DealerDatabase {
     /// until it exists) and named in `warnings`. Rows HQ sends for it are held until it
     /// exists and is registered (`HeldRows`); running `init` again then registers it.
     public func install(schema: SyncSchema, progress: (CaptureProgress) -> Void = { _ in }) throws -> InstallReport {
+        try requireHashKey(for: schema)
         let alreadyInstalled = try read { db in try SyncTables.isInstalled(db) }
         let waiting = try write { db -> [TableSpec] in
             let notCreated = try Self.validatedTables(db, schema)

@@ -102,7 +102,7 @@ extension DealerDatabase {
         let id: Int64 = state["id"]
         var result = ChunkResult(pass: state["reconcile_pass"], done: state["reconcile_done"], total: state["reconcile_total"])
         let after = try (state["reconcile_after"] as Data?).map { try RowKey(bytes: Array($0)) }
-        let transaction = try SyncTransaction(db, node: node, wallMillis: 0)
+        let transaction = try SyncTransaction(db, node: node, wallMillis: 0, hashKey: nil)  // reads only; never writes a batch
         guard let registration = transaction.registrations[table], let shape = transaction.shapes[table],
             transaction.schema.table(named: table)?.direction.dealerPushes == true
         else {

@@ -34,7 +34,7 @@ extension DealerDatabase {
         var report = ResyncReport()
         let tables = try read { db -> [String] in
             try requireInstalled(db)
-            let schema = try SyncTransaction(db, node: node, wallMillis: 0).schema
+            let schema = try SyncTransaction(db, node: node, wallMillis: 0, hashKey: settings.hashKey).schema
             let pushed = schema.tables.filter(\.direction.dealerPushes).map(\.name)
             if let unknown = only?.first(where: { !pushed.contains($0) }) {
                 throw CaptureError(
@@ -61,7 +61,7 @@ extension DealerDatabase {
         var done = 0
         while true {
             let page: Int = try write { db in
-                let transaction = try SyncTransaction(db, node: node, wallMillis: 0)
+                let transaction = try SyncTransaction(db, node: node, wallMillis: 0, hashKey: settings.hashKey)
                 guard let registration = transaction.registrations[table], let shape = transaction.shapes[table] else { return 0 }
                 // Page by rowid where there is one, else by the key (NOT NULL in WITHOUT ROWID tables).
                 let cursor = shape.withoutRowID ? registration.primaryKey.map(quoted) : ["rowid"]
@@ -104,7 +104,7 @@ extension DealerDatabase {
         var done = 0
         while true {
             let page: Int = try write { db in
-                let transaction = try SyncTransaction(db, node: node, wallMillis: 0)
+                let transaction = try SyncTransaction(db, node: node, wallMillis: 0, hashKey: settings.hashKey)
                 guard let registration = transaction.registrations[table], let shape = transaction.shapes[table] else { return 0 }
                 let keys = try Data.fetchAll(
                     db, sql: "SELECT key FROM _dealersync_clock WHERE table_id = ? AND key > ? ORDER BY key LIMIT \(chunkRows)",

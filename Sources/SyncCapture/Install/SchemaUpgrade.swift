@@ -26,6 +26,14 @@ extension DealerDatabase {
         }
     }
 
+    /// The sync schema installed here; nil before `init`.
+    public func installedSchema() throws -> SyncSchema? {
+        try read { db in
+            guard try SyncTables.isInstalled(db) else { return nil }
+            return try SyncTransaction(db, node: node, wallMillis: 0, hashKey: settings.hashKey).schema
+        }
+    }
+
     /// Moves this store to `schema`, a newer version HQ assigns: new tables are registered
     /// and their rows snapshotted, triggers rebuilt for changed ones, rows held for tables
     /// the DMS now has are retried by the next pull, and the version stamped on batches from
@@ -38,7 +46,7 @@ extension DealerDatabase {
     public func upgradeSchema(to schema: SyncSchema, progress: (CaptureProgress) -> Void = { _ in }) throws -> SchemaUpgradeReport? {
         let current = try read { db -> SyncSchema in
             try requireInstalled(db)
-            return try SyncTransaction(db, node: node, wallMillis: 0).schema
+            return try SyncTransaction(db, node: node, wallMillis: 0, hashKey: settings.hashKey).schema
         }
         guard schema.version != current.version else { return nil }
         guard schema.version > current.version else {

@@ -16,6 +16,12 @@ public struct MergeResult: Hashable, Sendable {
     /// Conflicts in the merged version that the local version did not already hold: what
     /// this merge newly decided, for the conflict log.
     public var conflicts: [Conflict]
+
+    public init(merged: RowVersion, outcome: Outcome, conflicts: [Conflict]) {
+        self.merged = merged
+        self.outcome = outcome
+        self.conflicts = conflicts
+    }
 }
 
 /// Merges a remote version of a row into the local one (the merge rule of DESIGN.md).

@@ -38,6 +38,21 @@ public struct RowVersion: Hashable, Sendable {
         for name in names { columns[name] = nil }
     }
 
+    /// Replaces the value of every write of `column` by `transform`'s; a nil from it drops
+    /// the column (a masked or hashed column, docs/PRIVACY.md). Dots and clocks stay.
+    public mutating func mapWrites(of column: String, _ transform: (SQLValue) -> SQLValue?) {
+        guard let writes = columns[column] else { return }
+        var mapped: [ColumnWrite] = []
+        for write in writes {
+            guard let value = transform(write.value) else {
+                columns[column] = nil
+                return
+            }
+            mapped.append(ColumnWrite(value: value, dot: write.dot, hlc: write.hlc))
+        }
+        columns[column] = mapped
+    }
+
     /// The first version of a row inserted on `dot.node`.
     public static func inserted(
         table: String, key: RowKey, values: [String: SQLValue], dot: Dot, hlc: HLCTimestamp

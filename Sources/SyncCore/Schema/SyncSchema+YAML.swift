@@ -52,8 +52,9 @@ extension SyncSchema {
                 lines.append("    indexes:")
                 for index in table.indexes { lines.append("      - [\(index.map(Self.quoted).joined(separator: ", "))]") }
             }
-            if !table.localColumns.isEmpty {
-                lines.append("    local: [\(table.localColumns.sorted().map(Self.quoted).joined(separator: ", "))]")
+            for (field, columns) in [("local", table.localColumns), ("masked", table.maskedColumns), ("hashed", table.hashedColumns)]
+            where !columns.isEmpty {
+                lines.append("    \(field): [\(columns.sorted().map(Self.quoted).joined(separator: ", "))]")
             }
             if !table.quality.isEmpty {
                 lines.append("    quality:")
@@ -173,7 +174,7 @@ private struct SchemaDocument: Decodable {
                 throw fail("tables[\(index)].broadcast", "is true on an 'up' table, whose rows never leave HQ; use direction both or down")
             }
             try Self.validateColumns(table, path: "tables[\(index)]", fail: fail)
-            try Self.validateLocal(table, path: "tables[\(index)].local", fail: fail)
+            try Self.validatePrivacy(table, path: "tables[\(index)]", fail: fail)
             try QualityDocument.validate(table, path: "tables[\(index)].quality", fail: fail)
         }
         if let identity {
@@ -182,29 +183,39 @@ private struct SchemaDocument: Decodable {
             let used = [(people.table, [people.mobile, people.idNumber, people.name, people.birthDate].compactMap { $0 })]
                 + (vehicles.map { [($0.table, [$0.vin, $0.owner])] } ?? [])
             for (table, columns) in used {
-                let local = tables.first { $0.spec.name == table }?.spec.localColumns ?? []
-                if let column = columns.first(where: local.contains) {
+                let spec = tables.first { $0.spec.name == table }?.spec
+                if let column = columns.first(where: { spec?.localColumns.contains($0) == true }) {
                     throw fail("identity", "links by '\(column)' of '\(table)', which that table keeps local; HQ cannot link by a value it never receives")
+                }
+                if let column = columns.first(where: { spec?.maskedColumns.contains($0) == true }) {
+                    throw fail("identity", "links by '\(column)' of '\(table)', which that table masks; make it `hashed` to link by it without HQ holding the value")
                 }
             }
         }
         return SyncSchema(version: version, tables: tables.map(\.spec), identity: identity?.spec)
     }
 
-    /// `local` columns stay at the store, so nothing HQ does may need their values: not the
-    /// key (it travels with every row), the routing column, an owned column, a quality rule
-    /// or HQ's declared columns.
-    private static func validateLocal(_ table: TableSpec, path: String, fail: (String, String) -> SyncCoreError) throws {
-        for column in table.localColumns.sorted() {
-            let reason: String? =
-                column.isEmpty ? "names an empty column"
-                : table.key?.contains(column) == true ? "names key column '\(column)'; the key travels with every row"
-                : table.routingColumn == column ? "names the routing column '\(column)'; HQ routes by its value"
-                : table.owners[column] != nil ? "names '\(column)', which `owners` gives an owner; an owned column is merged at HQ"
-                : table.quality.contains(where: { $0.column == column }) ? "names '\(column)', which has a quality rule; HQ cannot measure what it never receives"
-                : table.columns?.contains(where: { $0.name == column }) == true ? "names '\(column)', which `columns` declares for HQ's SQL table"
-                : nil
-            if let reason { throw fail(path, "\(reason); remove it from `local` or from the other field") }
+    /// `local`, `masked` and `hashed` columns: HQ never holds their values, so nothing HQ
+    /// does may need them: not the key (it travels with every row), the routing column, an
+    /// owned column (merged at HQ), a quality rule; a `local` column is not declared for
+    /// HQ's SQL table either. A column takes one policy.
+    private static func validatePrivacy(_ table: TableSpec, path: String, fail: (String, String) -> SyncCoreError) throws {
+        var seen: [String: String] = [:]
+        for (field, columns) in [("local", table.localColumns), ("masked", table.maskedColumns), ("hashed", table.hashedColumns)] {
+            for column in columns.sorted() {
+                let reason: String? =
+                    column.isEmpty ? "names an empty column"
+                    : seen[column] != nil ? "names '\(column)', which `\(seen[column]!)` already names; give a column one policy"
+                    : table.key?.contains(column) == true ? "names key column '\(column)'; the key travels with every row"
+                    : table.routingColumn == column ? "names the routing column '\(column)'; HQ routes by its value"
+                    : table.owners[column] != nil ? "names '\(column)', which `owners` gives an owner; an owned column is merged at HQ"
+                    : table.quality.contains(where: { $0.column == column }) ? "names '\(column)', which has a quality rule; HQ cannot measure what it never receives"
+                    : field == "local" && table.columns?.contains(where: { $0.name == column }) == true
+                        ? "names '\(column)', which `columns` declares for HQ's SQL table"
+                    : nil
+                if let reason { throw fail("\(path).\(field)", "\(reason); remove it from `\(field)` or from the other field") }
+                seen[column] = field
+            }
         }
     }
 
@@ -235,7 +246,7 @@ private struct TableDocument: Decodable {
     var spec: TableSpec
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, direction, routing_column, broadcast, owners, on_delete_conflict, key, columns, indexes, quality, local
+        case name, direction, routing_column, broadcast, owners, on_delete_conflict, key, columns, indexes, quality, local, masked, hashed
     }
 
     init(from decoder: Decoder) throws {
@@ -282,6 +293,8 @@ private struct TableDocument: Decodable {
             indexes: try container.decodeIfPresent([[String]].self, forKey: .indexes) ?? [],
             quality: try container.decodeIfPresent([QualityDocument].self, forKey: .quality)?.map(\.rule) ?? [])
         spec.localColumns = Set(try container.decodeIfPresent([String].self, forKey: .local) ?? [])
+        spec.maskedColumns = Set(try container.decodeIfPresent([String].self, forKey: .masked) ?? [])
+        spec.hashedColumns = Set(try container.decodeIfPresent([String].self, forKey: .hashed) ?? [])
     }
 
     private static func choice<T: RawRepresentable & CaseIterable>(

@@ -59,6 +59,10 @@ public struct TableSpec: Hashable, Sendable {
     /// Columns that never leave the store (`local:`, docs/PRIVACY.md): not captured, never
     /// sent, never written from HQ; HQ drops them from any push that carries them.
     public var localColumns: Set<String> = []
+    /// Columns HQ and other stores receive only masked (`masked:`, `MaskedForm`).
+    public var maskedColumns: Set<String> = []
+    /// Columns HQ and other stores receive only as a keyed hash (`hashed:`, `HashedForm`).
+    public var hashedColumns: Set<String> = []
 
     public init(
         name: String, direction: Direction, routingColumn: String? = nil, broadcast: Bool = false,
@@ -82,13 +86,16 @@ public struct TableSpec: Hashable, Sendable {
 }
 
 extension SyncSchema {
-    /// This schema with every column that `other` keeps local made local here too: HQ drops
-    /// them from pushes written under an older version, so a column made local later never
-    /// reaches HQ again from any store (docs/PRIVACY.md).
-    public func keepingLocal(_ other: SyncSchema) -> SyncSchema {
+    /// This schema with every column that `other` keeps local, masks or hashes treated so
+    /// here too: HQ applies its own policies to pushes written under an older version, so a
+    /// policy made stricter later takes effect at once, fleet-wide (docs/PRIVACY.md).
+    public func keepingPrivacy(of other: SyncSchema) -> SyncSchema {
         var schema = self
         for index in schema.tables.indices {
-            schema.tables[index].localColumns.formUnion(other.table(named: schema.tables[index].name)?.localColumns ?? [])
+            guard let stricter = other.table(named: schema.tables[index].name) else { continue }
+            schema.tables[index].localColumns.formUnion(stricter.localColumns)
+            schema.tables[index].maskedColumns.formUnion(stricter.maskedColumns.subtracting(schema.tables[index].localColumns))
+            schema.tables[index].hashedColumns.formUnion(stricter.hashedColumns.subtracting(schema.tables[index].localColumns))
         }
         return schema
     }

@@ -24,7 +24,7 @@ public struct CustomerQuery: Sendable, Hashable, Codable {
     public var normalized: String? {
         switch kind {
         case .mobile: PersonKeys(mobile: value, idNumber: nil, name: nil, birthDate: nil).mobile
-        case .idNumber: ResidentIDNumber.normalize(value)
+        case .idNumber: PersonKeys(mobile: nil, idNumber: value, name: nil, birthDate: nil).idNumber
         case .vin: VehicleIdentificationNumber.normalize(value)
         }
     }

@@ -90,28 +90,37 @@ struct IdentityLinker: Sendable {
         guard let last = rows.last else { return 0 }
         try ensureIndexes(db, layouts: layouts)
         var touched = Set<RecordKey>()
+        var vacated = Set<String>()
         for row in rows {
             let version = try RowVersion(canonicalBytes: Array(row["version"] as Data))
             let table: String = row["table_name"]
             if table == people.name {
-                try personChanged(db, version, keyColumns: layouts[table]?.key ?? people.key ?? [], touched: &touched)
+                try personChanged(db, version, keyColumns: layouts[table]?.key ?? people.key ?? [], touched: &touched, vacated: &vacated)
             } else if let vehicles, table == vehicles.name {
                 try vehicleChanged(db, version, spec: vehicles, keyColumns: layouts[table]?.key ?? vehicles.key ?? [], touched: &touched)
             }
         }
-        try regroup(db, touched, golden: layouts[people.name])
+        try regroup(db, touched, vacated: vacated, golden: layouts[people.name])
         try db.cachedExecute(sql: "UPDATE \(Self.schemaName)._dealersync_identity_state SET feed_seq = ? WHERE id = 1", arguments: [last["feed_seq"] as Int64])
         return rows.count
     }
 
     /// Keeps the record's keys and recomputes its automatic links.
-    private func personChanged(_ db: Database, _ merged: RowVersion, keyColumns: [String], touched: inout Set<RecordKey>) throws {
+    private func personChanged(
+        _ db: Database, _ merged: RowVersion, keyColumns: [String], touched: inout Set<RecordKey>, vacated: inout Set<String>
+    ) throws {
         let record = RecordKey(Data(merged.key.bytes))
         touched.formUnion(try personMembers(db, of: record))
         touched.insert(record)
         try db.cachedExecute(sql: "DELETE FROM \(Self.schemaName)._dealersync_identity_links WHERE (a = ? OR b = ?) AND rule <> 'manual'",
             arguments: [record.bytes, record.bytes])
         guard merged.isAlive(policy: people.policy) else {
+            // The person may have no record left: its golden record goes too (an erasure).
+            if let person = try db.cachedValue(
+                String.self, sql: "SELECT person_id FROM \(Self.schemaName)._dealersync_identity_records WHERE _row_key = ?", arguments: [record.bytes])
+            {
+                vacated.insert(person)
+            }
             try db.cachedExecute(sql: "DELETE FROM \(Self.schemaName)._dealersync_identity_records WHERE _row_key = ?", arguments: [record.bytes])
             return
         }
@@ -288,8 +297,8 @@ struct IdentityLinker: Sendable {
 
     /// Regroups the records linked (directly or through others) to `touched` into people,
     /// gives each its global id, and rebuilds the golden records of every person involved.
-    func regroup(_ db: Database, _ touched: Set<RecordKey>, golden layout: TableLayout?) throws {
-        guard !touched.isEmpty else { return }
+    func regroup(_ db: Database, _ touched: Set<RecordKey>, vacated: Set<String> = [], golden layout: TableLayout?) throws {
+        guard !touched.isEmpty || !vacated.isEmpty else { return }
         // The neighbourhood: every record reachable over links, and the rest of their people.
         var seen = touched
         var queue = Array(touched)
@@ -336,7 +345,7 @@ struct IdentityLinker: Sendable {
         let groups = PersonClusters.group(keys, links: links, apart: apart)
         // A person keeps the id most of its records had; the biggest groups choose first.
         var taken = Set<String>()
-        var involved = Set(previous.values)
+        var involved = Set(previous.values).union(vacated)
         for group in groups.sorted(by: { ($0.count, $1[0]) > ($1.count, $0[0]) }) {
             var votes: [String: Int] = [:]
             for record in group { if let id = previous[record] { votes[id, default: 0] += 1 } }

@@ -1,0 +1,153 @@
+import Foundation
+import GRDB
+import SyncCore
+
+/// Erasure of one row everywhere (docs/PRIVACY.md, "Erasure").
+///
+/// HQ replaces the row by a tombstone that carries no values and whose version vector covers
+/// every write HQ has seen, so each store that merges it deletes the row; it removes every
+/// other copy it keeps (the feed's history, conflict records, dead letters; the SQL tables
+/// and the golden record follow the tombstone), then empties the WAL. The store runs with
+/// `secure_delete`, so nothing removed stays in freed pages. The key stays in `erasures`, so
+/// a store that was offline and pushes the row again is refused, and sent the tombstone.
+extension SQLiteSyncStore {
+    public func erase(_ request: ErasureRequest) async throws -> ErasureStatus {
+        let id = try await pool.write { db -> Int64 in
+            let key = Data(request.key.bytes)
+            if let existing = try Int64.fetchOne(
+                db, sql: "SELECT id FROM erasures WHERE table_name = ? AND row_key = ?", arguments: [request.spec.name, key])
+            {
+                return -existing
+            }
+            var writer = try RowWriter(
+                db: db, source: NodeID.hq.rawValue, atMillis: request.atMillis, maxRowBytes: Int.max, tables: try self.tables?.writer(db))
+            guard let stored = try writer.storedVersion(request.spec.name, key)?.version else {
+                throw StoreError(
+                    kind: .notFound, message: "HQ has no row of table '\(request.spec.name)' with that key",
+                    hint: "check the table and the key's values and types (`dealersync hq customers …` shows a customer's records and keys)")
+            }
+            var clock = try HQClock(db)
+            let (dot, now) = clock.next(after: stored.latestHLC, wallMillis: request.atMillis)
+            let sequence = try writer.replace(with: Self.erasureTombstone(of: stored, dot: dot, hlc: now), spec: request.spec)
+            try clock.save(db)
+            try writer.finish()
+            try Self.removeCopies(db, table: request.spec.name, key: request.key, keeping: sequence)
+            try db.execute(
+                sql: "INSERT INTO erasures (table_name, row_key, requested_by, reason, requested_ms, feed_seq) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [request.spec.name, key, request.requestedBy, request.reason, request.atMillis, sequence])
+            let id = db.lastInsertedRowID
+            try db.execute(
+                sql: """
+                    INSERT INTO erasure_holders (erasure, dealer)
+                    SELECT ?, dealer FROM holders WHERE table_name = ? AND row_key = ?
+                    """,
+                arguments: [id, request.spec.name, key])
+            return id
+        }
+        try await emptyWAL()
+        var status = try await erasures(id: abs(id), limit: 1).first!
+        status.created = id > 0
+        return status
+    }
+
+    /// The row with no values left and a delete by HQ that follows every write in `stored`.
+    static func erasureTombstone(of stored: RowVersion, dot: Dot, hlc: HLCTimestamp) -> RowVersion {
+        var tombstone = stored
+        tombstone.delete(dot: dot, hlc: hlc)
+        tombstone.removeColumns(Set(tombstone.columns.keys))
+        return tombstone
+    }
+
+    /// Every copy of the row's values other than the tombstone at `sequence`.
+    private static func removeCopies(_ db: Database, table: String, key: RowKey, keeping sequence: Int64) throws {
+        let keyBytes = Data(key.bytes)
+        try db.execute(sql: "DELETE FROM feed WHERE table_name = ? AND row_key = ? AND seq <> ?", arguments: [table, keyBytes, sequence])
+        try db.execute(sql: "DELETE FROM conflicts WHERE table_name = ? AND row_key = ?", arguments: [table, keyBytes])
+        // Dead letters keep the version as pushed: an `up` row under the store's own key.
+        for letter in try Row.fetchAll(db, sql: "SELECT id, dealer, version FROM dead_letters WHERE table_name = ?", arguments: [table]) {
+            guard let version = try? RowVersion(canonicalBytes: Array(letter["version"] as Data)) else { continue }
+            let dealer = try? NodeID(letter["dealer"] as String)
+            if version.key == key || dealer.map({ RowValidator.upKey(dealer: $0, key: version.key) == key }) == true {
+                try db.execute(sql: "DELETE FROM dead_letters WHERE id = ?", arguments: [letter["id"] as Int64])
+            }
+        }
+    }
+
+    /// Rewrites HQ's files when an erasure happened since the last rewrite (the retention
+    /// pass runs it): the erasure removed the row's values at once, and this removes what
+    /// page rebalancing may have left of them in unused space. Returns the erasures it covered.
+    @discardableResult
+    public func scrubErasures(nowMillis: Int64) async throws -> Int {
+        guard let last = try await pool.read({ db in try Int64.fetchOne(db, sql: "SELECT max(id) FROM erasures WHERE scrubbed_ms IS NULL") }) else {
+            return 0
+        }
+        try await rewriteFiles()
+        return try await pool.write { db in
+            try db.execute(sql: "UPDATE erasures SET scrubbed_ms = ? WHERE scrubbed_ms IS NULL AND id <= ?", arguments: [nowMillis, last])
+            return db.changesCount
+        }
+    }
+
+    /// Erasures, newest first (`id`: only that one).
+    public func erasures(id: Int64? = nil, limit: Int) async throws -> [ErasureStatus] {
+        try await pool.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, table_name, row_key, requested_by, reason, requested_ms, feed_seq, scrubbed_ms FROM erasures
+                    WHERE ? IS NULL OR id = ? ORDER BY id DESC LIMIT ?
+                    """,
+                arguments: [id, id, max(1, limit)])
+            return try rows.map { row in
+                let erasure: Int64 = row["id"]
+                let feedSequence: Int64 = row["feed_seq"]
+                let holders = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT h.dealer, COALESCE(p.pulled_seq, 0) >= ? AS confirmed
+                        FROM erasure_holders h LEFT JOIN principals p ON p.id = h.dealer
+                        WHERE h.erasure = ? ORDER BY h.dealer
+                        """,
+                    arguments: [feedSequence, erasure]
+                ).map { ErasureStatus.Holder(dealer: $0["dealer"], confirmed: $0["confirmed"]) }
+                let key = try RowKey(bytes: Array(row["row_key"] as Data))
+                return ErasureStatus(
+                    id: erasure, table: row["table_name"],
+                    keyJSON: String(decoding: try JSONEncoder.sorted.encode(key.values.map(TypedValue.init)), as: UTF8.self),
+                    requestedBy: row["requested_by"], reason: row["reason"], requestedAtMillis: row["requested_ms"],
+                    feedSequence: UInt64(feedSequence), holders: holders, scrubbedAtMillis: row["scrubbed_ms"], created: false)
+            }
+        }
+    }
+
+    /// Whether `table`'s row under `key` was erased; ingest refuses such a row.
+    static func isErased(_ db: Database, table: String, key: Data) throws -> Bool {
+        try Bool.fetchOne(
+            db.cachedStatement(sql: "SELECT 1 FROM erasures WHERE table_name = ? AND row_key = ?"), arguments: [table, key]) ?? false
+    }
+
+    /// A store pushed an erased row again (it was offline, or re-created the key): the row
+    /// is not merged, and HQ writes a new tombstone that also covers the pushed writes, so
+    /// the store's merge deletes its copy; the store becomes one of the erasure's holders.
+    static func refuseErased(_ pushed: RowVersion, spec: TableSpec, from dealer: NodeID, _ writer: inout RowWriter, _ db: Database, atMillis: Int64) throws {
+        let key = Data(pushed.key.bytes)
+        // Retention may have dropped the tombstone once every holder had it.
+        var seen = try writer.storedVersion(spec.name, key)?.version ?? pushed
+        seen.versionVector = seen.versionVector.merging(pushed.versionVector)
+        var clock = try HQClock(db)
+        let (dot, now) = clock.next(after: max(seen.latestHLC, pushed.latestHLC), wallMillis: atMillis)
+        let sequence = try writer.replace(with: erasureTombstone(of: seen, dot: dot, hlc: now), spec: spec)
+        try clock.save(db)
+        try db.execute(sql: "DELETE FROM feed WHERE table_name = ? AND row_key = ? AND seq <> ?", arguments: [spec.name, key, sequence])
+        try db.execute(
+            sql: "INSERT INTO holders (dealer, table_name, row_key, known_seq) VALUES (?, ?, ?, 0) ON CONFLICT DO UPDATE SET known_seq = 0",
+            arguments: [dealer.rawValue, spec.name, key])
+        try db.execute(
+            sql: """
+                UPDATE erasures SET feed_seq = ? WHERE table_name = ? AND row_key = ?;
+                INSERT INTO erasure_holders (erasure, dealer)
+                SELECT id, ? FROM erasures WHERE table_name = ? AND row_key = ? ON CONFLICT DO NOTHING
+                """,
+            arguments: [sequence, spec.name, key, dealer.rawValue, spec.name, key])
+    }
+}
