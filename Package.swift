@@ -143,6 +143,7 @@ let package = Package(
             dependencies: [
                 "SyncCore", "SyncCapture", "DealershipData", "SyncDemo", "CZlib",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
 
         .testTarget(

@@ -49,7 +49,7 @@ struct HQEraseCommand: AsyncParsableCommand {
             print(status.holders.isEmpty ? "No store held it." : status.done
                 ? "Every store that held it has confirmed."
                 : "Stores to confirm at their next pull: \(status.pending.joined(separator: ", "))")
-            print("Follow it with: dealersync hq erasures --config …")
+            print("HQ's files are rewritten in the next retention pass. Follow it with: dealersync hq erasures --config …")
         }
     }
 }
@@ -61,7 +61,8 @@ struct HQErasuresCommand: AsyncParsableCommand {
         abstract: "List erasures, newest first, and which stores still have to confirm them.",
         discussion: """
             A store confirms an erasure by pulling past its tombstone: it has then deleted the
-            row and scrubbed its database file.
+            row and scrubbed its database file. HQ rewrites its own files in the next retention
+            pass (retention.interval_seconds); an erasure is done after both.
               dealersync hq erasures --config hq.yaml
               dealersync hq erasures --pending --json --config hq.yaml
             """)
@@ -85,7 +86,8 @@ struct HQErasuresCommand: AsyncParsableCommand {
             for erasure in erasures {
                 let when = formatter.string(from: Date(timeIntervalSince1970: Double(erasure.requestedAtMillis) / 1000))
                 let state = erasure.done ? "done" : "pending"
-                let waiting = erasure.done ? "" : "  waiting for " + erasure.pending.joined(separator: ", ")
+                let hqFiles = erasure.scrubbedAtMillis == nil ? ["HQ's file rewrite (next retention pass)"] : []
+                let waiting = erasure.done ? "" : "  waiting for " + (erasure.pending + hqFiles).joined(separator: ", ")
                 print([
                     String(erasure.id).padding(toLength: 7, withPad: " ", startingAt: 0), when.padding(toLength: 22, withPad: " ", startingAt: 0),
                     erasure.requestedBy.padding(toLength: 19, withPad: " ", startingAt: 0), erasure.table.padding(toLength: 16, withPad: " ", startingAt: 0),

@@ -3,6 +3,7 @@ import GRDB
 import HQServer
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import SyncAgent
 import SyncCapture
 import SyncCore
@@ -30,11 +31,14 @@ struct ErasureTests {
         try a.execute(
             "UPDATE customers SET name = '赵六删除', mobile = '13700007777', address = 'ERASE-ADDRESS-MARKER', home_dealer = 'DLR-B' WHERE id = ?",
             [erased])
-        let app = try await buildApplication(network.config)
+        // Every line HQ and the agents log, at every level.
+        let lines = LogLines()
+        let logger = Logger(label: "erasure") { _ in RecordingLogHandler(lines: lines) }
+        let app = try await buildApplication(network.config, logger: logger)
         try await app.test(.live) { client in
             let port = try #require(client.port)
             func cycle(_ ids: [String], rounds: Int = 1) async throws {
-                for _ in 0..<rounds { for id in ids { _ = try await network.cycle(id, port: port).run() } }
+                for _ in 0..<rounds { for id in ids { _ = try await network.cycle(id, port: port, logger: logger).run() } }
             }
             try await cycle(["DLR-A", "DLR-B"], rounds: 2)
             _ = try await network.store.share(table: "customers", key: RowKey([.text(erased)]), with: try NodeID("DLR-C"))
@@ -102,6 +106,10 @@ struct ErasureTests {
         #expect(try await network.store.scrubErasures(nowMillis: 5) == 1)
         #expect(try await network.store.erasures(id: nil, limit: 1).first?.done == true)
         #expect(try await network.store.scrubErasures(nowMillis: 6) == 0, "nothing to rewrite again")
+        #expect(lines.all.contains { $0.contains("erased") }, "the agents logged the erasure")
+        for marker in Self.markers {
+            #expect(!lines.all.contains { $0.contains(marker) }, "a log line holds \(marker)")
+        }
         for marker in Self.markers {
             let place = try ColumnPolicyTests.found(marker, in: Self.files(network))
             #expect(place == nil, "a file still holds \(marker): \(place ?? "")")

@@ -54,9 +54,10 @@ struct SyncNetwork {
         }
     }
 
-    func cycle(_ dealer: String, port: Int?, transport: (any DeltaTransport)? = nil, pullPageRows: Int = 50) throws -> SyncCycle {
-        var logger = Logger(label: "test.agent.\(dealer)")
-        logger.logLevel = .warning
+    /// `logger`: where the agent logs (default: warnings and errors to stderr).
+    func cycle(_ dealer: String, port: Int?, transport: (any DeltaTransport)? = nil, pullPageRows: Int = 50, logger: Logger? = nil) throws -> SyncCycle {
+        var logger = logger ?? Logger(label: "test.agent.\(dealer)")
+        if logger.label.hasPrefix("test.agent") { logger.logLevel = .warning }
         let settings = AgentSettings(hqURL: "http://127.0.0.1:\(port ?? 9)", token: tokens[dealer]!, pullPageRows: pullPageRows)
         return SyncCycle(
             database: databases[dealer]!,

@@ -6,6 +6,7 @@ import HummingbirdTesting
 import Logging
 import SyncCore
 import Synchronization
+import SyncTestSupport
 import Testing
 
 @Suite("errors and logs carry no row value and no token")
@@ -57,28 +58,5 @@ struct PrivacyTests {
             #expect(response.status == .notFound)
             #expect(try errorBody(response).error == "no such endpoint")
         }
-    }
-}
-
-final class LogLines: Sendable {
-    private let lines = Mutex<[String]>([])
-    func append(_ line: String) { lines.withLock { $0.append(line) } }
-    var all: [String] { lines.withLock { $0 } }
-}
-
-/// Keeps every log line, message and metadata, for the privacy checks.
-struct RecordingLogHandler: LogHandler {
-    let lines: LogLines
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
-        let all = self.metadata.merging(metadata ?? [:]) { $1 }
-        lines.append("\(level) \(message) \(all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
     }
 }
