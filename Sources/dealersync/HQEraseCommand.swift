@@ -31,12 +31,7 @@ struct HQEraseCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let config = try await options.loadConfig()
-            let values: [TypedValue]
-            do {
-                values = try JSONDecoder().decode([TypedValue].self, from: Data(key.utf8))
-            } catch {
-                throw CommandError("the key is not a JSON array of values", hint: #"write it like '["C-1"]' or '["DLR-0007", 42]'"#)
-            }
+            let values = try parseKeyArgument(key)
             let operatorName = ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "root"
             let request = try ErasureController<SQLiteSyncStore>.request(
                 .init(table: table, key: values, reason: reason), by: "cli:\(operatorName)", schema: config.schema, atMillis: Date.nowMillis)

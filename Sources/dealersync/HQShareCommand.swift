@@ -31,12 +31,7 @@ struct HQShareCommand: AsyncParsableCommand {
             guard let schema = try await options.schemaIfConfigured() else {
                 throw CommandError("no sync schema given", hint: "pass --config hq.yaml (its schema_file names the tables)")
             }
-            let values: [TypedValue]
-            do {
-                values = try JSONDecoder().decode([TypedValue].self, from: Data(key.utf8))
-            } catch {
-                throw CommandError("the key is not a JSON array of values", hint: #"write it like '["C-1"]' or '[42, "A"]'"#)
-            }
+            let values = try parseKeyArgument(key)
             let (table, rowKey, node) = try ShareController<SQLiteSyncStore>.validate(.init(table: table, key: values, dealer: dealer), schema: schema)
             let store = try SQLiteSyncStore(path: try await options.storePath())
             let added = try await store.share(table: table, key: rowKey, with: node)
