@@ -11,7 +11,7 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "dealersync-bench",
         abstract: "Measure dealersync against its baselines and goals.",
         discussion: """
-            Scenarios: capture, metadata, push, apply, wire, latency, initial-load, fleet, idle, status, hostile, catch-up, capture-gap, retention, identity, console, new-store (default: all).
+            Scenarios: capture, metadata, push, apply, wire, latency, initial-load, fleet, idle, status, hostile, catch-up, capture-gap, retention, identity, console, new-store, erasure (default: all).
             --screenshots DIR runs the demo and writes a PNG of every console page (scripts/screenshots).
             Run in release mode for real figures:
               swift run -c release dealersync-bench capture latency
@@ -19,7 +19,7 @@ struct BenchCommand: AsyncParsableCommand {
             """)
 
     enum Scenario: String, CaseIterable, ExpressibleByArgument {
-        case capture, metadata, push, apply, wire, latency, initialLoad = "initial-load", fleet, idle, status, hostile, catchUp = "catch-up", captureGap = "capture-gap", retention, identity, console, newStore = "new-store"
+        case capture, metadata, push, apply, wire, latency, initialLoad = "initial-load", fleet, idle, status, hostile, catchUp = "catch-up", captureGap = "capture-gap", retention, identity, console, newStore = "new-store", erasure
     }
 
     @Argument(help: "Scenarios to run.")
@@ -69,6 +69,7 @@ struct BenchCommand: AsyncParsableCommand {
                 case .identity: figures += try await IdentityScenario.run(quick: quick)
                 case .console: figures += try await ConsoleScenario.run(quick: quick)
                 case .newStore: figures += try await NewStoreScenario.run(quick: quick)
+                case .erasure: figures += try await ErasureScenario.run(quick: quick)
                 }
                 // Shown as they come: a full run takes minutes.
                 FileHandle.standardError.write(Data((Self.table(Array(figures[before...])) + "\n").utf8))

@@ -15,9 +15,10 @@ struct HQEraseCommand: AsyncParsableCommand {
             and scrubs its database file at its next pull. `hq erasures` shows which stores have
             confirmed. A store that pushes the row again later is refused, not merged.
               dealersync hq erase customers '["C-1"]' --reason "ticket 4711" --config hq.yaml
-              dealersync hq erase service_orders '["DLR-0007", 42]' --config hq.yaml
+              dealersync hq erase service_lines '["DLR-0007", 42]' --config hq.yaml
             The key is a JSON array of the row's primary-key values, in key order, as HQ holds
-            it (an `up` table's key starts with the dealer id). `hq serve` may keep running.
+            it (an `up` table's key starts with the dealer id; HQ never sends such rows to
+            stores, so the store's own copy is deleted there). `hq serve` may keep running.
             """)
 
     @Argument(help: "The synced table.")
@@ -41,6 +42,10 @@ struct HQEraseCommand: AsyncParsableCommand {
             let status = try await store.erase(request)
             if !status.created { print("That row of \(status.table) was erased before (erasure \(status.id)).") }
             else { print("Erased the row of \(status.table) at HQ (erasure \(status.id)).") }
+            if request.spec.direction == .up, case .text(let dealer)? = request.key.values.first {
+                // HQ never sends `up` rows to stores, so it cannot erase the store's copy.
+                print("Rows of '\(status.table)' (direction up) stay at the store that wrote them: delete the row in \(dealer)'s DMS as well.")
+            }
             print(status.holders.isEmpty ? "No store held it." : status.done
                 ? "Every store that held it has confirmed."
                 : "Stores to confirm at their next pull: \(status.pending.joined(separator: ", "))")

@@ -116,6 +116,34 @@ struct ErasureTests {
         }
     }
 
+    @Test("a key created anew after an erasure: merged from the store that applied it; another store's row under that key stays there, refused at HQ like any foreign key, and kept nowhere")
+    func createdAnew() async throws {
+        let network = try await SyncNetwork(dealers: ["DLR-A", "DLR-B"])
+        let a = network.stores["DLR-A"]!, b = network.stores["DLR-B"]!
+        let ids = try a.rows("SELECT id FROM customers ORDER BY rowid LIMIT 2").map { $0["id"] as String }
+        let spec = network.schema.table(named: "customers")!
+        try await network.withSettledHQ { port in
+            for id in ids {
+                _ = try await network.store.erase(ErasureRequest(spec: spec, key: RowKey([.text(id)]), requestedBy: "test", reason: nil, atMillis: 1))
+            }
+            _ = try await network.settle(port: port)
+            #expect(try a.count("SELECT count(*) FROM customers WHERE id IN ('\(ids[0])', '\(ids[1])')") == 0)
+            // A creates the first key again; B, which never held either, creates the second.
+            try a.execute("INSERT INTO customers (id, name, home_dealer) VALUES (?, 'created-anew-A', 'DLR-A')", [ids[0]])
+            try b.execute("INSERT INTO customers (id, name, home_dealer) VALUES (?, 'created-anew-B', 'DLR-B')", [ids[1]])
+            _ = try await network.settle(port: port)
+        }
+        let policy = spec.policy
+        let anew = try await network.store.rowVersion(table: "customers", key: RowKey([.text(ids[0])]), dealer: try NodeID("DLR-A"), schema: network.schema)
+        #expect(anew?.isAlive(policy: policy) == true && anew?.values(policy: policy)["name"] == .text("created-anew-A"))
+        #expect(try a.count("SELECT count(*) FROM customers WHERE name = 'created-anew-A'") == 1)
+        // B's row under A's erased key: HQ keeps its tombstone, B keeps its row, no copy is kept.
+        let foreign = try await network.store.rowVersion(table: "customers", key: RowKey([.text(ids[1])]), dealer: try NodeID("DLR-B"), schema: network.schema)
+        #expect(foreign?.isAlive(policy: policy) == false)
+        #expect(try b.count("SELECT count(*) FROM customers WHERE name = 'created-anew-B'") == 1, "the store's own row is not deleted")
+        #expect(try await network.store.deadLetterReasons().isEmpty, "no dead letter keeps a row of an erased key")
+    }
+
     @Test("hq erase and hq erasures from the command line, on a store hq serve could be running on")
     func command() async throws {
         let network = try await SyncNetwork(dealers: ["DLR-A"], tables: true)

@@ -17,7 +17,7 @@ struct QuickBenchTests {
         var met: Bool?
     }
 
-    static let scenarios = ["capture", "metadata", "push", "apply", "wire", "latency", "initial-load", "fleet", "idle", "status", "hostile", "catch-up", "capture-gap", "retention", "identity", "console"]
+    static let scenarios = ["capture", "metadata", "push", "apply", "wire", "latency", "initial-load", "fleet", "idle", "status", "hostile", "catch-up", "capture-gap", "retention", "identity", "console", "erasure"]
 
     /// The bench binary `swift build --build-tests` made next to `dealersync`.
     static var benchBinary: URL? {

@@ -7,12 +7,14 @@ import Testing
 struct ColumnProtectionTests {
     static let key = try! ColumnHashKey(bytes: Array("0123456789abcdef0123456789abcdef".utf8))
 
-    @Test("the masked form keeps three and four characters of long text, the first of short text, the length, and nothing of numbers")
+    @Test("the masked form keeps three and four characters of text of 11 or more, the first of shorter text, the length, and nothing of numbers")
     func masked() {
         let cases: [(SQLValue, SQLValue)] = [
             (.text("13812345678"), .text("138****5678")),
             (.text("110101199003071234"), .text("110***********1234")),
             (.text("王小明"), .text("王**")),
+            (.text("ABCDEFG"), .text("A******")),
+            (.text("1381234567"), .text("1*********")),
             (.text("张三"), .text("张*")),
             (.text("北京市朝阳区建国路88号"), .text("北京市*****路88号")),
             (.text("x"), .text("*")),

@@ -86,6 +86,7 @@ public struct PullController<Store: SyncStore>: Sendable {
                 .dealersyncSchema: String(schema.version),
             ]
         if let settings = assignment.agentSettings, !settings.isEmpty { headers[.dealersyncSettings] = settings.headerValue }
+        if !page.erased.isEmpty { headers[.dealersyncErased] = page.erased.map(String.init).joined(separator: ",") }
         if let request = assignment.request, let kind = StoreRequest.Kind(rawValue: request.kind) {
             headers[.dealersyncRequest] = StoreRequest(id: request.id, kind: kind, table: request.table).headerValue
         }

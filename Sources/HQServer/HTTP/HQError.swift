@@ -77,6 +77,8 @@ extension HTTPField.Name {
     public static let dealersyncSettings = HTTPField.Name(GroupAgentSettings.headerName)!
     /// On a full pull page: the rows still due for the dealer after it (a new store's catch-up).
     public static let dealersyncRemaining = HTTPField.Name("X-Dealersync-Remaining")!
+    /// Indexes of the page's rows that are erasures (docs/PRIVACY.md), comma-separated.
+    public static let dealersyncErased = HTTPField.Name("X-Dealersync-Erased")!
     /// On a feed 410: the retention horizon, as a cursor (`c1.<seq>`).
     public static let dealersyncFeedHorizon = HTTPField.Name("X-Dealersync-Feed-Horizon")!
 }

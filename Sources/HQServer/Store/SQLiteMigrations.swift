@@ -227,9 +227,10 @@ enum SQLiteMigrations {
         migrator.registerMigration("v9: column policies applied, erasures") { db in
             // `privacy_state.policies`: the local/masked/hashed columns whose purge of older
             // values last ran (docs/PRIVACY.md). `erasures`: rows erased on request, kept (key
-            // only) so a store that was offline cannot bring one back, with when HQ's files
-            // were last rewritten after it (`scrubbed_ms`); `erasure_holders`: the stores
-            // that held the row when it was erased.
+            // only) so a store that was offline cannot bring one back, with the tombstone
+            // (no values; its version vector tells a stale copy from a row created anew) and
+            // when HQ's files were rewritten after it (`scrubbed_ms`); `erasure_holders`: the
+            // stores that held the row, each with the tombstone sequence it must pull past.
             try db.execute(
                 sql: """
                     CREATE TABLE privacy_state (id INTEGER PRIMARY KEY CHECK (id = 1), policies TEXT NOT NULL);
@@ -242,12 +243,14 @@ enum SQLiteMigrations {
                         reason TEXT,
                         requested_ms INTEGER NOT NULL,
                         feed_seq INTEGER NOT NULL,
+                        tombstone BLOB NOT NULL,
                         scrubbed_ms INTEGER,
                         UNIQUE (table_name, row_key)
                     );
                     CREATE TABLE erasure_holders (
                         erasure INTEGER NOT NULL REFERENCES erasures(id),
                         dealer TEXT NOT NULL,
+                        feed_seq INTEGER NOT NULL,
                         PRIMARY KEY (erasure, dealer)
                     ) WITHOUT ROWID;
                     """)

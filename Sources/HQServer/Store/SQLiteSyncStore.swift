@@ -209,8 +209,10 @@ public final class SQLiteSyncStore: SyncStore {
             var notices = batch.deadLetters.map { RowNotice(row: $0.index, table: $0.table, kind: .refused, reason: $0.reason) }
             let anyErased = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM erasures)") ?? false
             for row in batch.rows {
-                if anyErased, try Self.isErased(db, table: row.spec.name, key: Data(row.version.key.bytes)) {
-                    try Self.refuseErased(row.version, spec: row.spec, from: batch.dealer, &writer, db, atMillis: batch.receivedAtMillis)
+                if anyErased, let erasure = try Self.erasure(db, table: row.spec.name, key: Data(row.version.key.bytes)),
+                    Self.isStaleCopy(row.version, of: erasure)
+                {
+                    try Self.refuseErased(row.version, spec: row.spec, from: batch.dealer, erasure: erasure, &writer, db, atMillis: batch.receivedAtMillis)
                     unchanged += 1
                     notices.append(RowNotice(
                         row: row.index, table: row.spec.name, kind: .refused,
@@ -234,6 +236,8 @@ public final class SQLiteSyncStore: SyncStore {
                 }
             }
             try writer.finish()
+            // A refused row of an erased key is not kept either (docs/PRIVACY.md).
+            if anyErased { deadLetters = try deadLetters.filter { try !Self.isErasedLetter($0, from: batch.dealer, db) } }
             for letter in deadLetters {
                 try db.execute(
                     sql: """
@@ -335,7 +339,7 @@ public final class SQLiteSyncStore: SyncStore {
             }
             // A short page saw every change up to `latest`; a full one continues after its last row.
             let next = full || page.count == limit.rows ? page.last!.sequence : max(latest, after)
-            return ChangePage(rows: page, nextCursor: next)
+            return ChangePage(rows: page, nextCursor: next, erased: try Self.erasureTombstones(db, in: page.map(\.version)))
         }
     }
 

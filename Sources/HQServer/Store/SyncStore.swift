@@ -254,6 +254,15 @@ public struct ChangePage: Sendable {
     public var rows: [(sequence: UInt64, version: RowVersion)]
     /// Where the next pull starts.
     public var nextCursor: UInt64
+    /// Indexes into `rows` of erasure tombstones (docs/PRIVACY.md): the store drops its own
+    /// copies of those rows' values and scrubs its file.
+    public var erased: [Int] = []
+
+    public init(rows: [(sequence: UInt64, version: RowVersion)], nextCursor: UInt64, erased: [Int] = []) {
+        self.rows = rows
+        self.nextCursor = nextCursor
+        self.erased = erased
+    }
 }
 
 /// One merged change, as the feed serves it: the version right after the change.

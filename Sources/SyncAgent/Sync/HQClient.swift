@@ -30,6 +30,8 @@ struct HQClient: Sendable {
         var remaining: Int?
         /// The settings HQ publishes to this store's group (nil: none, or an older HQ).
         var groupSettings: GroupAgentSettings?
+        /// Indexes of the rows HQ erased on request (docs/PRIVACY.md).
+        var erasedRows: Set<Int> = []
     }
 
     /// The part of HQ's push receipt the agent keeps: rows HQ did not take as sent.
@@ -84,7 +86,9 @@ struct HQClient: Sendable {
                 assignedSchema: response.headers["x-dealersync-schema"].flatMap { UInt64($0) },
                 request: response.headers["x-dealersync-request"].flatMap(StoreRequest.init(headerValue:)),
                 remaining: response.headers["x-dealersync-remaining"].flatMap { Int($0) },
-                groupSettings: response.headers["x-dealersync-settings"].flatMap(GroupAgentSettings.init(headerValue:)))
+                groupSettings: response.headers["x-dealersync-settings"].flatMap(GroupAgentSettings.init(headerValue:)),
+                erasedRows: Set((response.headers["x-dealersync-erased"] ?? "").split(separator: ",").compactMap { Int($0) }
+                    .filter { batch.rows.indices.contains($0) }))
             return Exchange(value: page, offsetMillis: Self.offset(response, sent: sent))
         } catch let error as SyncCoreError {
             throw AgentError(

@@ -241,7 +241,7 @@ public final class SyncCycle: Sendable {
             applyGroupSettings(page.groupSettings)
             if let remaining = page.remaining { catchUp.show(remaining: remaining, logger: logger) }
             if page.batch.rows.isEmpty && page.cursor == cursor { break }
-            let applied = try database.apply(page.batch.rows, cursor: page.cursor, wallMillis: clock())
+            let applied = try database.apply(page.batch.rows, cursor: page.cursor, wallMillis: clock(), erased: page.erasedRows)
             report.pulledRows += page.batch.rows.count
             report.appliedRows += applied.applied
             report.conflicts += applied.conflicts

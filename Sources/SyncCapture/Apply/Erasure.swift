@@ -2,22 +2,28 @@ import Foundation
 import GRDB
 import SyncCore
 
-/// A row erased at HQ on a data subject's request (docs/PRIVACY.md). HQ sends it as a
-/// tombstone with no column values at all, which no ordinary delete is (a delete keeps
-/// its column writes): the apply deletes the DMS row as for any delete, and this store
-/// then drops its own copies of the row's values and scrubs the file.
+/// A row erased at HQ on a data subject's request (docs/PRIVACY.md). HQ names it in the pull
+/// answer (`X-Dealersync-Erased`); the tombstone deletes the DMS row as any delete does, and
+/// this store then drops its own copies of the row's values and scrubs the file.
 enum Erasure {
-    static func isErasure(_ version: RowVersion) -> Bool {
-        version.columns.isEmpty && !version.liveness.contains(where: \.alive)
+    /// The row a version is of, to find it again after the page is reordered.
+    static func identity(_ version: RowVersion) -> [UInt8] {
+        Array(version.table.utf8) + [0] + version.key.bytes
     }
 
-    /// Drops the conflict records and held rows of the row, and marks the file for a scrub
-    /// in the same transaction, so a crash before the scrub leaves it to the next apply.
-    static func forget(_ version: RowVersion, db: Database) throws {
+    /// Drops the conflict records and held rows of the row; when the row or any of those was
+    /// here, marks the file for a scrub in the same transaction, so a crash before the scrub
+    /// leaves it to the next pull. Returns whether anything was here.
+    @discardableResult
+    static func forget(_ version: RowVersion, db: Database, rowWasHere: Bool) throws -> Bool {
         let key = Data(version.key.bytes)
         try db.execute(sql: "DELETE FROM _dealersync_conflicts WHERE table_name = ? AND row_key = ?", arguments: [version.table, key])
+        var dropped = db.changesCount
         try db.execute(sql: "DELETE FROM _dealersync_held WHERE table_name = ? AND row_key = ?", arguments: [version.table, key])
+        dropped += db.changesCount
+        guard rowWasHere || dropped > 0 else { return false }
         try SyncTables.setMeta(db, "scrub_pending", 1)
+        return true
     }
 }
 

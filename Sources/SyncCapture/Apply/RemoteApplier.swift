@@ -36,9 +36,11 @@ extension DealerDatabase {
     /// edit, the edit is kept as a `restored-backup` conflict and its log entry dropped.
     public func apply(
         _ versions: [RowVersion], cursor: String?, wallMillis: Int64, chunkSize: Int = 200, adaptive: Bool = true,
-        recovering: Bool = false
+        recovering: Bool = false, erased: Set<Int> = []
     ) throws -> ApplyReport {
         var report = ApplyReport()
+        // HQ names the erasures of the page by index; the rows are reordered below.
+        let erasedRows = Set(erased.map { Erasure.identity(versions[$0]) })
         let order = try read { db -> [String: Int] in
             try requireInstalled(db)
             let schema = try SyncTransaction(db, node: node, wallMillis: wallMillis, hashKey: settings.hashKey).schema
@@ -58,7 +60,9 @@ extension DealerDatabase {
             try write { db in
                 try db.execute(sql: "INSERT INTO _dealersync_guard (active) VALUES (1)")
                 let transaction = try SyncTransaction(db, node: node, wallMillis: wallMillis, hashKey: settings.hashKey)
-                for version in chunk { try applyOrHold(version, transaction, recovering: recovering, &report) }
+                for version in chunk {
+                    try applyOrHold(version, transaction, recovering: recovering, erasure: erasedRows.contains(Erasure.identity(version)), &report)
+                }
                 if isLast, let cursor { try SyncTables.setMeta(db, "pull_cursor", cursor) }
                 report.stampedLocal += transaction.stamped.count
                 try transaction.finish()
@@ -84,7 +88,9 @@ extension DealerDatabase {
     /// refused row never undoes it. A row of a table this store pulls but the DMS has not
     /// created yet (no registration, or no live table) is held too, until the table exists
     /// and is registered; rows of tables this store does not pull are skipped.
-    private func applyOrHold(_ remote: RowVersion, _ transaction: SyncTransaction, recovering: Bool = false, _ report: inout ApplyReport) throws {
+    private func applyOrHold(
+        _ remote: RowVersion, _ transaction: SyncTransaction, recovering: Bool = false, erasure: Bool = false, _ report: inout ApplyReport
+    ) throws {
         guard let spec = transaction.schema.table(named: remote.table), spec.direction.dealerPulls else {
             report.skipped += 1
             return
@@ -101,6 +107,7 @@ extension DealerDatabase {
                     hint: "the row was written at HQ with a wrong key; correct it there")
             }
             let staleEdit = recovering ? try Self.pendingEdit(transaction, registration, shape: shape, key: remote.key) : nil
+            let heldHere = erasure ? try transaction.dmsValues(shape, key: remote.key) != nil : false
             if !recovering { try transaction.stampPending(registration, key: remote.key) }
             var rowReport = report
             var merged: RowVersion?
@@ -112,11 +119,10 @@ extension DealerDatabase {
             if let staleEdit, let merged {
                 report.conflicts += try Self.keepStaleEdit(staleEdit, replacedBy: merged, spec: spec, registration: registration, transaction)
             }
-            try HeldRows.release(remote, db: transaction.db)
-            if Erasure.isErasure(remote) {
-                try Erasure.forget(remote, db: transaction.db)
+            if erasure, try Erasure.forget(remote, db: transaction.db, rowWasHere: heldHere) {
                 report.erased += 1
             }
+            try HeldRows.release(remote, db: transaction.db)
         } catch where HeldRows.isRowError(error) {
             try HeldRows.hold(remote, error: error, db: transaction.db, wallMillis: transaction.wallMillis)
             report.held += 1
@@ -146,13 +152,14 @@ extension DealerDatabase {
         let keyArguments = remote.key.values.map(\.databaseValue)
         if result.merged.isAlive(policy: spec.policy) {
             let merged = result.merged.values(policy: spec.policy)
-            // A masked or hashed column arrives in its protected form: where this store holds
-            // the value behind that same form, the value stays (docs/PRIVACY.md).
+            // A masked or hashed column arrives in its protected form: where the merge kept
+            // this store's own write of it, the store's value stays (docs/PRIVACY.md).
             let protection = transaction.protection
             let columns = shape.valueColumns.filter { column in
-                guard let value = merged[column] else { return false }
-                guard protection.protects(table: spec.name, column: column), let held = values?[column] else { return true }
-                return held != value && protection.protect(held, table: spec.name, column: column) != value
+                guard merged[column] != nil else { return false }
+                guard protection.protects(table: spec.name, column: column), values?[column] != nil else { return true }
+                // The same writes as before the merge: HQ echoed this store's own value.
+                return local?.columns[column]?.map(\.dot) != result.merged.columns[column]?.map(\.dot)
             }
             let names = (shape.primaryKey + columns).map(quoted)
             let update = columns.isEmpty

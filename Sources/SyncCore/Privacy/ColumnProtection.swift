@@ -59,9 +59,9 @@ public struct ColumnProtection: Sendable {
     }
 }
 
-/// A masked value: text keeps its first three and last four characters when it has seven
-/// or more (`138****5678`), else its first character (`王**`); every other character is
-/// `*`, so the length stays. Numbers and blobs become NULL: no part of them is shown.
+/// A masked value: text keeps its first three and last four characters when it has eleven
+/// or more (`138****5678`: at most 7 of 11 shown), else its first character (`王**`); every
+/// other character is `*`, so the length stays. Numbers and blobs become NULL.
 public enum MaskedForm {
     public static func of(_ value: SQLValue) -> SQLValue {
         switch value {
@@ -69,7 +69,7 @@ public enum MaskedForm {
         case .text(let text):
             let characters = Array(text)
             guard characters.count > 1 else { return .text(characters.isEmpty ? "" : "*") }
-            let (head, tail) = characters.count >= 7 ? (3, 4) : (1, 0)
+            let (head, tail) = characters.count >= 11 ? (3, 4) : (1, 0)
             let middle = String(repeating: "*", count: characters.count - head - tail)
             return .text(String(characters.prefix(head)) + middle + String(characters.suffix(tail)))
         }
@@ -90,7 +90,7 @@ public enum HashedForm {
         case .integer(let number): text = String(number)
         case .real(let number): text = String(number)
         case .text(let string): text = string
-        case .blob(let bytes): text = bytes.map { String($0, radix: 16) }.joined()
+        case .blob(let bytes): text = bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
         }
         let code = HMAC<SHA256>.authenticationCode(for: Array(normalized(text).utf8), using: key.symmetricKey)
         return .text(prefix + code.map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined())

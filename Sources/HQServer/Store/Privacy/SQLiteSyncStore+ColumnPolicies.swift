@@ -75,14 +75,15 @@ extension SQLiteSyncStore {
             if self.tables != nil, try db.tableExists("_dealersync_identity_state", in: HQTables.schemaName) {
                 try db.execute(sql: "UPDATE \(HQTables.schemaName)._dealersync_identity_state SET feed_seq = 0 WHERE id = 1")
             }
-            try db.execute(sql: "UPDATE privacy_state SET policies = ? WHERE id = 1", arguments: [fingerprint])
         }
         // What HQ derives from the rows follows them: the SQL tables, then identity records
         // and golden records (relinked from the start; each record keeps its person).
         report.sqlTableRows = try rebuildTables()
         while try await linkIdentities(chunk: 2_000) > 0 {}
-        // Last, so nothing written above leaves an old copy behind.
+        // Last, so nothing written above leaves an old copy behind; the policies count as
+        // applied only then, so a crash anywhere before makes the next start do it all again.
         try await rewriteFiles()
+        try await pool.write { db in try db.execute(sql: "UPDATE privacy_state SET policies = ? WHERE id = 1", arguments: [fingerprint]) }
         return report
     }
 
@@ -120,16 +121,22 @@ extension SQLiteSyncStore {
             try db.execute(sql: "VACUUM")
             if self.tables != nil { try db.execute(sql: "VACUUM \(HQTables.schemaName)") }
         }
-        try await emptyWAL()
+        try await emptyWAL(required: true)
     }
 
     /// Checkpoints both files and truncates their WALs: old page images of removed values
     /// would otherwise stay in the WAL until overwritten. Readers in the middle of a read
-    /// can keep a checkpoint from finishing; then it is tried again at the next call.
-    func emptyWAL() async throws {
+    /// can keep a checkpoint from finishing: `required` makes that an error (the caller tries
+    /// again later), else it is left to the next call.
+    func emptyWAL(required: Bool = false) async throws {
         try await pool.writeWithoutTransaction { db in
-            _ = try? db.checkpoint(.truncate)
-            if self.tables != nil { _ = try? db.checkpoint(.truncate, on: HQTables.schemaName) }
+            for name in ["main"] + (self.tables != nil ? [HQTables.schemaName] : []) {
+                do {
+                    try db.checkpoint(.truncate, on: name)
+                } catch where !required {
+                    continue
+                }
+            }
         }
     }
 }

@@ -28,20 +28,21 @@ extension SQLiteSyncStore {
             }
             var clock = try HQClock(db)
             let (dot, now) = clock.next(after: stored.latestHLC, wallMillis: request.atMillis)
-            let sequence = try writer.replace(with: Self.erasureTombstone(of: stored, dot: dot, hlc: now), spec: request.spec)
+            let tombstone = Self.erasureTombstone(of: stored, dot: dot, hlc: now)
+            let sequence = try writer.replace(with: tombstone, spec: request.spec)
             try clock.save(db)
             try writer.finish()
             try Self.removeCopies(db, table: request.spec.name, key: request.key, keeping: sequence)
             try db.execute(
-                sql: "INSERT INTO erasures (table_name, row_key, requested_by, reason, requested_ms, feed_seq) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [request.spec.name, key, request.requestedBy, request.reason, request.atMillis, sequence])
+                sql: "INSERT INTO erasures (table_name, row_key, requested_by, reason, requested_ms, feed_seq, tombstone) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                arguments: [request.spec.name, key, request.requestedBy, request.reason, request.atMillis, sequence, Data(tombstone.canonicalBytes)])
             let id = db.lastInsertedRowID
             try db.execute(
                 sql: """
-                    INSERT INTO erasure_holders (erasure, dealer)
-                    SELECT ?, dealer FROM holders WHERE table_name = ? AND row_key = ?
+                    INSERT INTO erasure_holders (erasure, dealer, feed_seq)
+                    SELECT ?, dealer, ? FROM holders WHERE table_name = ? AND row_key = ?
                     """,
-                arguments: [id, request.spec.name, key])
+                arguments: [id, sequence, request.spec.name, key])
             return id
         }
         try await emptyWAL()
@@ -101,14 +102,15 @@ extension SQLiteSyncStore {
             return try rows.map { row in
                 let erasure: Int64 = row["id"]
                 let feedSequence: Int64 = row["feed_seq"]
+                // A holder confirms by pulling past the tombstone it was sent.
                 let holders = try Row.fetchAll(
                     db,
                     sql: """
-                        SELECT h.dealer, COALESCE(p.pulled_seq, 0) >= ? AS confirmed
+                        SELECT h.dealer, COALESCE(p.pulled_seq, 0) >= h.feed_seq AS confirmed
                         FROM erasure_holders h LEFT JOIN principals p ON p.id = h.dealer
                         WHERE h.erasure = ? ORDER BY h.dealer
                         """,
-                    arguments: [feedSequence, erasure]
+                    arguments: [erasure]
                 ).map { ErasureStatus.Holder(dealer: $0["dealer"], confirmed: $0["confirmed"]) }
                 let key = try RowKey(bytes: Array(row["row_key"] as Data))
                 return ErasureStatus(
@@ -120,23 +122,63 @@ extension SQLiteSyncStore {
         }
     }
 
-    /// Whether `table`'s row under `key` was erased; ingest refuses such a row.
-    static func isErased(_ db: Database, table: String, key: Data) throws -> Bool {
-        try Bool.fetchOne(
-            db.cachedStatement(sql: "SELECT 1 FROM erasures WHERE table_name = ? AND row_key = ?"), arguments: [table, key]) ?? false
+    /// The erasure of `table`'s row under `key`, if it was erased: its id and tombstone.
+    static func erasure(_ db: Database, table: String, key: Data) throws -> (id: Int64, tombstone: RowVersion)? {
+        guard let row = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT id, tombstone FROM erasures WHERE table_name = ? AND row_key = ?"), arguments: [table, key])
+        else { return nil }
+        return (row["id"], try RowVersion(canonicalBytes: Array(row["tombstone"] as Data)))
     }
 
-    /// A store pushed an erased row again (it was offline, or re-created the key): the row
-    /// is not merged, and HQ writes a new tombstone that also covers the pushed writes, so
-    /// the store's merge deletes its copy; the store becomes one of the erasure's holders.
-    static func refuseErased(_ pushed: RowVersion, spec: TableSpec, from dealer: NodeID, _ writer: inout RowWriter, _ db: Database, atMillis: Int64) throws {
+    /// Whether a pushed version of an erased key is a copy of the erased row (refused) rather
+    /// than a row created anew under the same key (merged as usual): a copy comes from a store
+    /// that has not seen the erasure and shares the erased row's origin or any of its writes.
+    /// A store that applied the erasure and then creates the key again has seen it; a store
+    /// that never held the row creates it with an origin and writes of its own.
+    static func isStaleCopy(_ pushed: RowVersion, of erasure: (id: Int64, tombstone: RowVersion)) -> Bool {
+        let tombstone = erasure.tombstone
+        let erasedBy = tombstone.liveness.map(\.dot)
+        if erasedBy.contains(where: { pushed.versionVector.covers($0) }) { return false }
+        if pushed.origin == tombstone.origin { return true }
+        let writes = pushed.liveness.map(\.dot) + pushed.columns.values.flatMap { $0.map(\.dot) }
+        return writes.contains { tombstone.versionVector.covers($0) }
+    }
+
+    /// A dead letter of an erased key's row: not stored (its values are the erased ones).
+    static func isErasedLetter(_ letter: DeadLetter, from dealer: NodeID, _ db: Database) throws -> Bool {
+        guard let version = try? RowVersion(canonicalBytes: letter.versionBytes) else { return false }
+        for key in [version.key, RowValidator.upKey(dealer: dealer, key: version.key)] {
+            if try erasure(db, table: letter.table, key: Data(key.bytes)) != nil { return true }
+        }
+        return false
+    }
+
+    /// The indexes of `page`'s erasure tombstones, which the pull answer names so the store
+    /// scrubs (only HQ can say so; a dealer's own delete never counts as an erasure).
+    static func erasureTombstones(_ db: Database, in page: [RowVersion]) throws -> [Int] {
+        var erased: [Int] = []
+        for (index, version) in page.enumerated() where version.columns.isEmpty && !version.liveness.contains(where: \.alive) {
+            if try erasure(db, table: version.table, key: Data(version.key.bytes)) != nil { erased.append(index) }
+        }
+        return erased
+    }
+
+    /// A store pushed a copy of an erased row (it was offline, or had not pulled the erasure
+    /// yet): the row is not merged, and HQ writes a new tombstone that also covers the pushed
+    /// writes, so the store's merge deletes its copy; the store becomes one of the erasure's
+    /// holders, confirming by pulling past that tombstone.
+    static func refuseErased(
+        _ pushed: RowVersion, spec: TableSpec, from dealer: NodeID, erasure: (id: Int64, tombstone: RowVersion), _ writer: inout RowWriter,
+        _ db: Database, atMillis: Int64
+    ) throws {
         let key = Data(pushed.key.bytes)
-        // Retention may have dropped the tombstone once every holder had it.
-        var seen = try writer.storedVersion(spec.name, key)?.version ?? pushed
+        // Retention may have dropped the row's tombstone once every holder had it.
+        var seen = try writer.storedVersion(spec.name, key)?.version ?? erasure.tombstone
         seen.versionVector = seen.versionVector.merging(pushed.versionVector)
         var clock = try HQClock(db)
         let (dot, now) = clock.next(after: max(seen.latestHLC, pushed.latestHLC), wallMillis: atMillis)
-        let sequence = try writer.replace(with: erasureTombstone(of: seen, dot: dot, hlc: now), spec: spec)
+        let tombstone = erasureTombstone(of: seen, dot: dot, hlc: now)
+        let sequence = try writer.replace(with: tombstone, spec: spec)
         try clock.save(db)
         try db.execute(sql: "DELETE FROM feed WHERE table_name = ? AND row_key = ? AND seq <> ?", arguments: [spec.name, key, sequence])
         try db.execute(
@@ -144,10 +186,10 @@ extension SQLiteSyncStore {
             arguments: [dealer.rawValue, spec.name, key])
         try db.execute(
             sql: """
-                UPDATE erasures SET feed_seq = ? WHERE table_name = ? AND row_key = ?;
-                INSERT INTO erasure_holders (erasure, dealer)
-                SELECT id, ? FROM erasures WHERE table_name = ? AND row_key = ? ON CONFLICT DO NOTHING
+                UPDATE erasures SET tombstone = ? WHERE id = ?;
+                INSERT INTO erasure_holders (erasure, dealer, feed_seq) VALUES (?, ?, ?)
+                ON CONFLICT DO UPDATE SET feed_seq = excluded.feed_seq
                 """,
-            arguments: [sequence, spec.name, key, dealer.rawValue, spec.name, key])
+            arguments: [Data(tombstone.canonicalBytes), erasure.id, erasure.id, dealer.rawValue, sequence])
     }
 }
