@@ -4,8 +4,8 @@ import SyncCore
 import SyncTestSupport
 
 /// Erasure (docs/PRIVACY.md): a store pushes its customers and leads to an HQ with SQL
-/// tables, then HQ erases one customer. Timed: the erasure at HQ (one transaction, then the
-/// WAL truncated); HQ's rewrite of its files in the next retention pass (`VACUUM` of the
+/// tables, then HQ erases one customer. Timed: the erasure at HQ (the tombstone's write, the
+/// scan of the feed for the row's history on a reader, the deletes, the WAL truncated); HQ's rewrite of its files in the next retention pass (`VACUUM` of the
 /// store and of the SQL tables: ingest waits meanwhile); the store's cycle that applies the
 /// tombstone; and the store's scrub of its DMS file (`VACUUM`) before its next pull.
 enum ErasureScenario {

@@ -244,6 +244,7 @@ enum SQLiteMigrations {
                         requested_ms INTEGER NOT NULL,
                         feed_seq INTEGER NOT NULL,
                         tombstone BLOB NOT NULL,
+                        copies_removed_ms INTEGER,
                         scrubbed_ms INTEGER,
                         UNIQUE (table_name, row_key)
                     );

@@ -32,7 +32,6 @@ extension SQLiteSyncStore {
             let sequence = try writer.replace(with: tombstone, spec: request.spec)
             try clock.save(db)
             try writer.finish()
-            try Self.removeCopies(db, table: request.spec.name, key: request.key, keeping: sequence)
             try db.execute(
                 sql: "INSERT INTO erasures (table_name, row_key, requested_by, reason, requested_ms, feed_seq, tombstone) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 arguments: [request.spec.name, key, request.requestedBy, request.reason, request.atMillis, sequence, Data(tombstone.canonicalBytes)])
@@ -45,6 +44,7 @@ extension SQLiteSyncStore {
                 arguments: [id, sequence, request.spec.name, key])
             return id
         }
+        if id > 0 { try await removeCopies(of: id) }
         try await emptyWAL()
         var status = try await erasures(id: abs(id), limit: 1).first!
         status.created = id > 0
@@ -59,18 +59,43 @@ extension SQLiteSyncStore {
         return tombstone
     }
 
-    /// Every copy of the row's values other than the tombstone at `sequence`.
-    private static func removeCopies(_ db: Database, table: String, key: RowKey, keeping sequence: Int64) throws {
-        let keyBytes = Data(key.bytes)
-        try db.execute(sql: "DELETE FROM feed WHERE table_name = ? AND row_key = ? AND seq <> ?", arguments: [table, keyBytes, sequence])
-        try db.execute(sql: "DELETE FROM conflicts WHERE table_name = ? AND row_key = ?", arguments: [table, keyBytes])
-        // Dead letters keep the version as pushed: an `up` row under the store's own key.
-        for letter in try Row.fetchAll(db, sql: "SELECT id, dealer, version FROM dead_letters WHERE table_name = ?", arguments: [table]) {
-            guard let version = try? RowVersion(canonicalBytes: Array(letter["version"] as Data)) else { continue }
-            let dealer = try? NodeID(letter["dealer"] as String)
-            if version.key == key || dealer.map({ RowValidator.upKey(dealer: $0, key: version.key) == key }) == true {
-                try db.execute(sql: "DELETE FROM dead_letters WHERE id = ?", arguments: [letter["id"] as Int64])
+    /// Deletes every copy of the erased row's values HQ keeps besides its rows: the feed's
+    /// history, conflict records, dead letters. They are found on a reader (the feed has no
+    /// index by row, and a scan of it must not hold up ingest), then deleted by id in one
+    /// short write. An erasure whose copies are not removed yet (a crash in between) is
+    /// done again by `scrubErasures`.
+    func removeCopies(of erasure: Int64) async throws {
+        let found = try await pool.read { db -> (feed: [Int64], conflicts: [Int64], deadLetters: [Int64])? in
+            guard let row = try Row.fetchOne(db, sql: "SELECT table_name, row_key, feed_seq FROM erasures WHERE id = ?", arguments: [erasure]) else {
+                return nil
             }
+            let table: String = row["table_name"], keyBytes: Data = row["row_key"]
+            let key = try RowKey(bytes: Array(keyBytes))
+            // Entries after the erasure's own tombstone are tombstones too (a refused copy's).
+            let feed = try Int64.fetchAll(
+                db, sql: "SELECT seq FROM feed WHERE table_name = ? AND row_key = ? AND seq < ?", arguments: [table, keyBytes, row["feed_seq"] as Int64])
+            let conflicts = try Int64.fetchAll(db, sql: "SELECT id FROM conflicts WHERE table_name = ? AND row_key = ?", arguments: [table, keyBytes])
+            // Dead letters keep the version as pushed: an `up` row under the store's own key.
+            var letters: [Int64] = []
+            for letter in try Row.fetchAll(db, sql: "SELECT id, dealer, version FROM dead_letters WHERE table_name = ?", arguments: [table]) {
+                guard let version = try? RowVersion(canonicalBytes: Array(letter["version"] as Data)) else { continue }
+                let dealer = try? NodeID(letter["dealer"] as String)
+                if version.key == key || dealer.map({ RowValidator.upKey(dealer: $0, key: version.key) == key }) == true {
+                    letters.append(letter["id"])
+                }
+            }
+            return (feed, conflicts, letters)
+        }
+        guard let found else { return }
+        try await pool.write { db in
+            for (table, column, ids) in [("feed", "seq", found.feed), ("conflicts", "id", found.conflicts), ("dead_letters", "id", found.deadLetters)] {
+                for chunk in stride(from: 0, to: ids.count, by: 500).map({ Array(ids[$0..<min($0 + 500, ids.count)]) }) {
+                    try db.execute(
+                        sql: "DELETE FROM \(table) WHERE \(column) IN (\(chunk.map { _ in "?" }.joined(separator: ", ")))",
+                        arguments: StatementArguments(chunk))
+                }
+            }
+            try db.execute(sql: "UPDATE erasures SET copies_removed_ms = ? WHERE id = ?", arguments: [Date.nowMillis, erasure])
         }
     }
 
@@ -81,6 +106,9 @@ extension SQLiteSyncStore {
     public func scrubErasures(nowMillis: Int64) async throws -> Int {
         guard let last = try await pool.read({ db in try Int64.fetchOne(db, sql: "SELECT max(id) FROM erasures WHERE scrubbed_ms IS NULL") }) else {
             return 0
+        }
+        for unfinished in try await pool.read({ db in try Int64.fetchAll(db, sql: "SELECT id FROM erasures WHERE copies_removed_ms IS NULL") }) {
+            try await removeCopies(of: unfinished)
         }
         try await rewriteFiles()
         return try await pool.write { db in
