@@ -43,7 +43,7 @@ extension DealerDatabase {
         let erasedRows = Set(erased.map { Erasure.identity(versions[$0]) })
         let order = try read { db -> [String: Int] in
             try requireInstalled(db)
-            let schema = try SyncTransaction(db, node: node, wallMillis: wallMillis, hashKey: settings.hashKey).schema
+            let schema = try SyncTables.installedSchema(db)
             return Dictionary(uniqueKeysWithValues: schema.tables.enumerated().map { ($1.name, $0) })
         }
         // Parents before children: the schema lists tables parents first.
@@ -143,6 +143,8 @@ extension DealerDatabase {
         let adoptsOrigin = local.map { $0.origin != remote.origin } ?? false
         if adoptsOrigin { local?.origin = remote.origin }
         let result = merge(local: local, remote: remote, policy: spec.policy)
+        // A reading too far ahead (`clockTooFarAhead`: a fast clock somewhere) is not
+        // followed, on purpose: the row still applies, and this store's clock stays on time.
         _ = try? transaction.clock.receive(remote.latestHLC, wallMillis: transaction.wallMillis)
         guard result.outcome != .unchanged || adoptsOrigin else {
             report.unchanged += 1

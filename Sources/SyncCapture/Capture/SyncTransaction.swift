@@ -41,10 +41,7 @@ final class SyncTransaction {
         self.hashKey = hashKey
         self.node = node
         self.wallMillis = wallMillis
-        guard let yaml = try SyncTables.meta(db, "schema").flatMap(String.fromDatabaseValue) else {
-            throw CaptureError(.notInitialized, "no sync schema is installed", hint: "run `dealersync init --config <agent.yaml>`")
-        }
-        schema = try SyncSchema(yaml: yaml, source: "installed sync schema")
+        schema = try SyncTables.installedSchema(db)
         counter = UInt64(try SyncTables.meta(db, "counter").flatMap(Int64.fromDatabaseValue) ?? 0)
         clock = HybridLogicalClock(
             last: HLCTimestamp(rawValue: UInt64(bitPattern: try SyncTables.meta(db, "hlc_last").flatMap(Int64.fromDatabaseValue) ?? 0)),

@@ -34,7 +34,7 @@ extension DealerDatabase {
         var report = ResyncReport()
         let tables = try read { db -> [String] in
             try requireInstalled(db)
-            let schema = try SyncTransaction(db, node: node, wallMillis: 0, hashKey: settings.hashKey).schema
+            let schema = try SyncTables.installedSchema(db)
             let pushed = schema.tables.filter(\.direction.dealerPushes).map(\.name)
             if let unknown = only?.first(where: { !pushed.contains($0) }) {
                 throw CaptureError(

@@ -36,7 +36,7 @@ extension DealerDatabase {
         return try write { db in
             // A newer dealersync on an existing store adds its tables here, without a new `init`.
             try SyncTables.migrate(db)
-            let schema = try SyncTransaction(db, node: node, wallMillis: 0, hashKey: settings.hashKey).schema
+            let schema = try SyncTables.installedSchema(db)
             var problems: [TableProblem] = []
             for var registration in try TableRegistration.all(db) {
                 guard let spec = schema.table(named: registration.name) else { continue }
@@ -129,7 +129,7 @@ extension DealerDatabase {
     public func captureStates(live: Bool = true) throws -> [TableCapture] {
         try read { db in
             guard try SyncTables.isInstalled(db), try SyncTables.isMigrated(db) else { return [] }
-            let schema = try SyncTransaction(db, node: node, wallMillis: 0, hashKey: settings.hashKey).schema
+            let schema = try SyncTables.installedSchema(db)
             var states: [TableCapture] = []
             for registration in try TableRegistration.all(db) {
                 guard let spec = schema.table(named: registration.name), spec.direction.dealerPushes,
@@ -173,7 +173,7 @@ extension DealerDatabase {
     public func pauseCapture(nowMillis: Int64) throws -> [String] {
         try write { db in
             try requireInstalled(db)
-            let schema = try SyncTransaction(db, node: node, wallMillis: 0, hashKey: settings.hashKey).schema
+            let schema = try SyncTables.installedSchema(db)
             var paused: [String] = []
             for registration in try TableRegistration.all(db) where schema.table(named: registration.name)?.direction.dealerPushes == true {
                 let triggers = try String.fetchAll(

@@ -30,7 +30,7 @@ extension DealerDatabase {
     public func installedSchema() throws -> SyncSchema? {
         try read { db in
             guard try SyncTables.isInstalled(db) else { return nil }
-            return try SyncTransaction(db, node: node, wallMillis: 0, hashKey: settings.hashKey).schema
+            return try SyncTables.installedSchema(db)
         }
     }
 
@@ -46,7 +46,7 @@ extension DealerDatabase {
     public func upgradeSchema(to schema: SyncSchema, progress: (CaptureProgress) -> Void = { _ in }) throws -> SchemaUpgradeReport? {
         let current = try read { db -> SyncSchema in
             try requireInstalled(db)
-            return try SyncTransaction(db, node: node, wallMillis: 0, hashKey: settings.hashKey).schema
+            return try SyncTables.installedSchema(db)
         }
         guard schema.version != current.version else { return nil }
         guard schema.version > current.version else {

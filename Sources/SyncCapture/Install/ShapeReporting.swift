@@ -8,7 +8,7 @@ extension DealerDatabase {
     public func shapeReport() throws -> ShapeReport {
         try read { db in
             try requireInstalled(db)
-            let schema = try SyncTransaction(db, node: node, wallMillis: 0, hashKey: settings.hashKey).schema
+            let schema = try SyncTables.installedSchema(db)
             var tables: [ShapeReport.Table] = []
             for spec in schema.tables {
                 guard let shape = try TableShape.read(db, for: spec), !shape.primaryKey.isEmpty else { continue }

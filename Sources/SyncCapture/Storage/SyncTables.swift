@@ -1,4 +1,5 @@
 import GRDB
+import SyncCore
 
 /// dealersync's own tables inside the DMS file, all named `_dealersync_*`.
 ///
@@ -152,6 +153,15 @@ enum SyncTables {
 
     static func meta(_ db: Database, _ key: String) throws -> DatabaseValue? {
         try DatabaseValue.fetchOne(db, sql: "SELECT value FROM _dealersync_meta WHERE key = ?", arguments: [key])
+    }
+
+    /// The sync schema installed here. Reading only the schema needs no `SyncTransaction`
+    /// (which also reads every table's shape and the clock).
+    static func installedSchema(_ db: Database) throws -> SyncSchema {
+        guard let yaml = try meta(db, "schema").flatMap(String.fromDatabaseValue) else {
+            throw CaptureError(.notInitialized, "no sync schema is installed", hint: "run `dealersync init --config <agent.yaml>`")
+        }
+        return try SyncSchema(yaml: yaml, source: "installed sync schema")
     }
 
     static func setMeta(_ db: Database, _ key: String, _ value: (any DatabaseValueConvertible)?) throws {
