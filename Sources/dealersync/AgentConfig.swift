@@ -161,7 +161,7 @@ struct AgentConfig {
     }
 
     /// The fleet's key for `hashed` columns, the same file at every store (docs/PRIVACY.md).
-    private static func hashKey(file: String) throws -> ColumnHashKey {
+    static func hashKey(file: String) throws -> ColumnHashKey {
         guard let bytes = FileManager.default.contents(atPath: file) else {
             throw CommandError(message: "the hash key file \(file) cannot be read", hint: "check hash_key_file and that the dealersync user may read it")
         }

@@ -35,6 +35,9 @@ struct DigestCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Only the rows this dealer holds (at HQ: what its store holds when converged; at a store: must be the store's own id).", valueName: "id"))
     var dealer: String?
 
+    @Option(name: .customLong("hash-key-file"), help: ArgumentHelp("At a store whose schema hashes columns: the fleet's key (hash_key_file in agent.yaml), so the digest covers them as HQ holds them.", valueName: "file"))
+    var hashKeyFile: String?
+
     @Flag(help: "Print JSON: {\"digest\", \"rows\", \"source\", \"dealer\"}.")
     var json = false
 
@@ -116,7 +119,13 @@ struct DigestCommand: AsyncParsableCommand {
                 "\(path) belongs to node \(node), not \(dealer)",
                 hint: "drop --dealer (a store holds only its own rows), or digest \(dealer)'s rows at HQ with --hq-store")
         }
-        let database = try DealerDatabase(settings: CaptureSettings(databasePath: path, node: node))
+        let key = try hashKeyFile.map { try AgentConfig.hashKey(file: $0) }
+        if key == nil, let table = ColumnProtection(schema: schema, key: nil).tablesMissingKey.first {
+            throw CommandError(
+                "the sync schema hashes columns of '\(table)'; without the key the digest cannot match HQ's",
+                hint: "pass --hash-key-file with the file hash_key_file names in agent.yaml")
+        }
+        let database = try DealerDatabase(settings: CaptureSettings(databasePath: path, node: node, hashKey: key))
         return SyncedDataDigest(try database.allVersions(asSent: true).map { ($0, nil) }, schema: schema)
     }
 }

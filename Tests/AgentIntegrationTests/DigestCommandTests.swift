@@ -21,6 +21,23 @@ struct DigestCommandTests {
         return (try #require(object["digest"] as? String), try #require(object["rows"] as? Int))
     }
 
+    @Test("with hashed columns, the store's digest needs the fleet's key and then equals HQ's", .enabled(if: binary != nil))
+    func hashedColumns() async throws {
+        let network = try await SyncNetwork(dealers: ["DLR-A"], schema: ColumnPolicyTests.schema, hashKey: ColumnPolicyTests.key)
+        let schemaFile = network.directory.file("schema.yaml")
+        try ColumnPolicyTests.schema.yaml().write(toFile: schemaFile, atomically: true, encoding: .utf8)
+        let keyFile = network.directory.file("hash-key")
+        try "fleet-key-for-tests-0123456789abcdef".write(toFile: keyFile, atomically: true, encoding: .utf8)
+        chmod(keyFile, 0o600)
+        try await network.withSettledHQ { _ in }
+        let dms = network.stores["DLR-A"]!
+        let withoutKey = try await digest(["--database", dms.path, "--schema", schemaFile])
+        #expect(withoutKey.status != 0 && withoutKey.stderr.contains("--hash-key-file"), "\(withoutKey.stderr)")
+        let store = try decoded(try await digest(["--database", dms.path, "--schema", schemaFile, "--hash-key-file", keyFile, "--json"]))
+        let hq = try decoded(try await digest(["--hq-store", network.config.storePath, "--schema", schemaFile, "--dealer", "DLR-A", "--json"]))
+        #expect(store.digest == hq.digest && store.rows == hq.rows && store.rows > 0)
+    }
+
     @Test("store and HQ digests of the same rows are equal when converged, differ after an unsynced edit", .enabled(if: binary != nil))
     func storeEqualsHQ() async throws {
         let network = try await SyncNetwork(dealers: ["DLR-A", "DLR-B"])
