@@ -66,7 +66,7 @@ public final class DealerDatabase: Sendable {
     public func installedNode() throws -> String? {
         try read { db in
             guard try SyncTables.isInstalled(db) else { return nil }
-            return try SyncTables.meta(db, "node").flatMap { String.fromDatabaseValue($0) }
+            return try SyncTables.meta(db, .node).flatMap { String.fromDatabaseValue($0) }
         }
     }
 
@@ -78,7 +78,7 @@ public final class DealerDatabase: Sendable {
         }
         // A DMS file copied from another store carries that store's node id and counters:
         // syncing it as this node would give its rows a second origin.
-        if let installed = try SyncTables.meta(db, "node").flatMap(String.fromDatabaseValue), installed != node.rawValue {
+        if let installed = try SyncTables.meta(db, .node).flatMap(String.fromDatabaseValue), installed != node.rawValue {
             throw CaptureError(
                 .otherNode, "the DMS file \(settings.databasePath) is set up as node \(installed), not \(node.rawValue): copied from another store?",
                 hint: "point `database` at this store's own DMS file, or fix `node_id`; to make this file this store's, run `dealersync init --remove` and `dealersync init`")

@@ -22,7 +22,7 @@ enum Erasure {
         try db.execute(sql: "DELETE FROM _dealersync_held WHERE table_name = ? AND row_key = ?", arguments: [version.table, key])
         dropped += db.changesCount
         guard rowWasHere || dropped > 0 else { return false }
-        try SyncTables.setMeta(db, "scrub_pending", 1)
+        try SyncTables.setMeta(db, .scrubPending, 1)
         return true
     }
 }
@@ -34,7 +34,7 @@ extension DealerDatabase {
     /// pull past an erasure (HQ's confirmation) comes only after the scrub. The DMS waits
     /// while the file is rewritten (seconds for a file of a few hundred MB); erasures are rare.
     public func scrubErasedRows() throws {
-        let pending = try read { db in try SyncTables.meta(db, "scrub_pending").flatMap(Int64.fromDatabaseValue) ?? 0 }
+        let pending = try read { db in try SyncTables.meta(db, .scrubPending).flatMap(Int64.fromDatabaseValue) ?? 0 }
         guard pending != 0 else { return }
         try queue.writeWithoutTransaction { db in
             try db.execute(sql: "VACUUM")
@@ -44,7 +44,7 @@ extension DealerDatabase {
                     .databaseUnavailable, "the DMS database's WAL could not be emptied after an erasure (a reader kept it)",
                     hint: "nothing to do: the scrub is tried again at the next pull")
             }
-            try SyncTables.setMeta(db, "scrub_pending", nil)
+            try SyncTables.setMeta(db, .scrubPending, nil)
         }
     }
 }

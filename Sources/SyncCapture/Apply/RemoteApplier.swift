@@ -63,7 +63,7 @@ extension DealerDatabase {
                 for version in chunk {
                     try applyOrHold(version, transaction, recovering: recovering, erasure: erasedRows.contains(Erasure.identity(version)), &report)
                 }
-                if isLast, let cursor { try SyncTables.setMeta(db, "pull_cursor", cursor) }
+                if isLast, let cursor { try SyncTables.setMeta(db, .pullCursor, cursor) }
                 report.stampedLocal += transaction.stamped.count
                 try transaction.finish()
                 try db.execute(sql: "DELETE FROM _dealersync_guard")
@@ -80,7 +80,7 @@ extension DealerDatabase {
 
     /// The saved pull cursor, nil before the first pull.
     public func pullCursor() throws -> String? {
-        try read { db in try SyncTables.meta(db, "pull_cursor").flatMap(String.fromDatabaseValue) }
+        try read { db in try SyncTables.meta(db, .pullCursor).flatMap(String.fromDatabaseValue) }
     }
 
     /// Applies one remote row; a row the DMS refuses is held (see `HeldRows`) and the rest

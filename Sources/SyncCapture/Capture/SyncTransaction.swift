@@ -42,10 +42,10 @@ final class SyncTransaction {
         self.node = node
         self.wallMillis = wallMillis
         schema = try SyncTables.installedSchema(db)
-        counter = UInt64(try SyncTables.meta(db, "counter").flatMap(Int64.fromDatabaseValue) ?? 0)
+        counter = UInt64(try SyncTables.meta(db, .counter).flatMap(Int64.fromDatabaseValue) ?? 0)
         clock = HybridLogicalClock(
-            last: HLCTimestamp(rawValue: UInt64(bitPattern: try SyncTables.meta(db, "hlc_last").flatMap(Int64.fromDatabaseValue) ?? 0)),
-            offsetMillis: try SyncTables.meta(db, "hlc_offset").flatMap(Int64.fromDatabaseValue) ?? 0)
+            last: HLCTimestamp(rawValue: UInt64(bitPattern: try SyncTables.meta(db, .hlcLast).flatMap(Int64.fromDatabaseValue) ?? 0)),
+            offsetMillis: try SyncTables.meta(db, .hlcOffset).flatMap(Int64.fromDatabaseValue) ?? 0)
         for row in try Row.fetchAll(db, sql: "SELECT id, node FROM _dealersync_nodes") {
             let node = try NodeID(row["node"] as String)
             nodeIDs[node] = row["id"]
@@ -240,9 +240,9 @@ final class SyncTransaction {
 
     /// Writes the stamped versions as one outbox batch and saves the counter and clock.
     func finish() throws {
-        try SyncTables.setMeta(db, "counter", Int64(counter))
-        try SyncTables.setMeta(db, "hlc_last", Int64(bitPattern: clock.last.rawValue))
-        try SyncTables.setMeta(db, "hlc_offset", clock.offsetMillis)
+        try SyncTables.setMeta(db, .counter, Int64(counter))
+        try SyncTables.setMeta(db, .hlcLast, Int64(bitPattern: clock.last.rawValue))
+        try SyncTables.setMeta(db, .hlcOffset, clock.offsetMillis)
         guard !stamped.isEmpty else { return }
         let counters = stamped.map { $0.versionVector[node] }
         // The clock records keep what the DMS holds; only the batch carries masked and

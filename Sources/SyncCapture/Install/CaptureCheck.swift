@@ -15,7 +15,6 @@ import SyncCore
 /// reconcile, nothing can have changed (one read, a few µs; BENCHMARKS.md).
 enum CaptureCheck {
     /// The DMS schema cookie, stored after each full check.
-    static let cookieKey = "dms_schema_cookie"
 
     static func schemaCookie(_ db: Database) throws -> Int64 {
         try Int64.fetchOne(db, sql: "PRAGMA schema_version") ?? 0
@@ -25,7 +24,7 @@ enum CaptureCheck {
     /// table is captured: the fast path. False also before this version's migrations ran.
     static func nothingChanged(_ db: Database) throws -> Bool {
         guard try SyncTables.isMigrated(db) else { return false }
-        let stored = try SyncTables.meta(db, cookieKey).flatMap { Int64.fromDatabaseValue($0) }
+        let stored = try SyncTables.meta(db, .dmsSchemaCookie).flatMap { Int64.fromDatabaseValue($0) }
         guard stored == (try schemaCookie(db)) else { return false }
         return try Int.fetchOne(db, sql: "SELECT count(*) FROM _dealersync_tables WHERE capture_state <> 'ok'") == 0
     }

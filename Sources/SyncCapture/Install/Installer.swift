@@ -112,14 +112,14 @@ extension DealerDatabase {
             let notCreated = try Self.validatedTables(db, schema)
             let notCreatedNames = Set(notCreated.map(\.name))
             try SyncTables.migrate(db)
-            if let installed = try SyncTables.meta(db, "node").flatMap({ String.fromDatabaseValue($0) }), installed != node.rawValue {
+            if let installed = try SyncTables.meta(db, .node).flatMap({ String.fromDatabaseValue($0) }), installed != node.rawValue {
                 throw CaptureError(
                     .otherNode, "this DMS database is already set up as node \(installed), not \(node.rawValue)",
                     hint: "use node_id \(installed) in the agent config, or run `dealersync init --remove` first to start over")
             }
-            try SyncTables.setMeta(db, "node", node.rawValue)
-            try SyncTables.setMeta(db, "schema_version", Int64(schema.version))
-            try SyncTables.setMeta(db, "schema", schema.yaml())
+            try SyncTables.setMeta(db, .node, node.rawValue)
+            try SyncTables.setMeta(db, .schemaVersion, Int64(schema.version))
+            try SyncTables.setMeta(db, .schema, schema.yaml())
             for table in schema.tables where !notCreatedNames.contains(table.name) {
                 try Self.register(db, table: table)
             }

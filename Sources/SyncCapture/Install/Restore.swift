@@ -61,7 +61,7 @@ extension DealerDatabase {
 
     /// The write counter committed in the DMS file.
     func fileCounter(_ db: Database) throws -> UInt64 {
-        UInt64(try SyncTables.meta(db, "counter").flatMap(Int64.fromDatabaseValue) ?? 0)
+        UInt64(try SyncTables.meta(db, .counter).flatMap(Int64.fromDatabaseValue) ?? 0)
     }
 
     /// Saves the write counter to the state file when it moved (after a cycle's commits).
@@ -84,7 +84,7 @@ extension DealerDatabase {
 
     /// The recovery in progress (its one-line description), nil when none.
     public func recovery() throws -> String? {
-        try read { db in try SyncTables.meta(db, "recovery").flatMap(String.fromDatabaseValue) }
+        try read { db in try SyncTables.meta(db, .recovery).flatMap(String.fromDatabaseValue) }
     }
 
     /// Starts recovering from a restored file: the write counter jumps past every counter a
@@ -95,13 +95,13 @@ extension DealerDatabase {
     public func beginRecovery(_ evidence: RestoreEvidence, hqAcknowledged: UInt64?, nowMillis: Int64) throws {
         try write { db in
             let counter = max(try fileCounter(db), evidence.witnessed)
-            try SyncTables.setMeta(db, "counter", Int64(counter))
+            try SyncTables.setMeta(db, .counter, Int64(counter))
             if let acknowledged = hqAcknowledged {
                 try db.execute(sql: "DELETE FROM _dealersync_outbox WHERE last_sequence <= ?", arguments: [Int64(acknowledged)])
             }
-            try SyncTables.setMeta(db, "pull_cursor", nil)
+            try SyncTables.setMeta(db, .pullCursor, nil)
             try SyncTables.setMeta(
-                db, "recovery",
+                db, .recovery,
                 "\(Self.isoDate(nowMillis)): the DMS file is older than what this store sent (its write counter is \(evidence.fileCounter), \(evidence.witness) saw \(evidence.witnessed)): restored from a backup or copied back")
         }
         try stateFile.write(node: node, counter: max(evidence.witnessed, evidence.fileCounter))
@@ -110,11 +110,11 @@ extension DealerDatabase {
     /// Ends the recovery once every row HQ resent is applied; stamping resumes.
     public func finishRecovery(nowMillis: Int64) throws -> String? {
         try write { db in
-            guard let recovery = try SyncTables.meta(db, "recovery").flatMap(String.fromDatabaseValue) else { return nil }
+            guard let recovery = try SyncTables.meta(db, .recovery).flatMap(String.fromDatabaseValue) else { return nil }
             let conflicts = try Int.fetchOne(db, sql: "SELECT count(*) FROM _dealersync_conflicts WHERE reason = 'restored-backup' AND resolved_at IS NULL") ?? 0
             let summary = "\(recovery); recovered at \(Self.isoDate(nowMillis)), \(conflicts) edits made on the restored copy replaced by HQ's newer rows (see `dealersync conflicts list`)"
-            try SyncTables.setMeta(db, "recovery", nil)
-            try SyncTables.setMeta(db, "last_recovery", summary)
+            try SyncTables.setMeta(db, .recovery, nil)
+            try SyncTables.setMeta(db, .lastRecovery, summary)
             return summary
         }
     }

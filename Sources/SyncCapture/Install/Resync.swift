@@ -47,7 +47,7 @@ extension DealerDatabase {
             try queueUnsyncedRows(table: table, chunkRows: chunkRows, report: &report, progress: progress)
             try queueVanishedRows(table: table, chunkRows: chunkRows, report: &report, progress: progress)
         }
-        try write { db in try SyncTables.setMeta(db, "pull_cursor", nil) }
+        try write { db in try SyncTables.setMeta(db, .pullCursor, nil) }
         report.pullRestarted = true
         return report
     }

@@ -96,7 +96,7 @@ extension DealerDatabase {
                     problems.append(TableProblem(table: spec.name, message: error.message, hint: error.hint))
                 }
             }
-            try SyncTables.setMeta(db, CaptureCheck.cookieKey, try CaptureCheck.schemaCookie(db))
+            try SyncTables.setMeta(db, .dmsSchemaCookie, try CaptureCheck.schemaCookie(db))
             return problems
         }
     }

@@ -22,7 +22,7 @@ extension DealerDatabase {
     public func installedSchemaVersion() throws -> UInt64? {
         try read { db in
             guard try SyncTables.isInstalled(db) else { return nil }
-            return try SyncTables.meta(db, "schema_version").flatMap(Int64.fromDatabaseValue).map { UInt64($0) }
+            return try SyncTables.meta(db, .schemaVersion).flatMap(Int64.fromDatabaseValue).map { UInt64($0) }
         }
     }
 
@@ -65,7 +65,7 @@ extension DealerDatabase {
         let oldNames = Set(current.tables.map(\.name))
         let report = try install(schema: schema, progress: progress)
         if !newlyPulled.isEmpty {
-            try write { db in try SyncTables.setMeta(db, "pull_cursor", nil) }
+            try write { db in try SyncTables.setMeta(db, .pullCursor, nil) }
         }
         return SchemaUpgradeReport(
             fromVersion: current.version, toVersion: schema.version,

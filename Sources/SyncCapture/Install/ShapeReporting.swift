@@ -22,10 +22,10 @@ extension DealerDatabase {
 
     /// The SHA-256 of the shape report HQ last took, nil before the first.
     public func reportedShapeSHA256() throws -> String? {
-        try read { db in try SyncTables.meta(db, "shape_reported_sha256").flatMap(String.fromDatabaseValue) }
+        try read { db in try SyncTables.meta(db, .shapeReportedSHA256).flatMap(String.fromDatabaseValue) }
     }
 
     public func recordReportedShape(sha256: String) throws {
-        try write { db in try SyncTables.setMeta(db, "shape_reported_sha256", sha256) }
+        try write { db in try SyncTables.setMeta(db, .shapeReportedSHA256, sha256) }
     }
 }

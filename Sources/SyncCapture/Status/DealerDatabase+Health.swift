@@ -16,7 +16,7 @@ extension DealerDatabase {
             }
             let outbox = try Int.fetchOne(db, sql: "SELECT coalesce(sum(row_count), 0) FROM _dealersync_outbox") ?? 0
             let held = try db.tableExists("_dealersync_held") ? try Int.fetchOne(db, sql: "SELECT count(*) FROM _dealersync_held") ?? 0 : 0
-            return (pending, outbox, held, try SyncTables.meta(db, "schema_version").flatMap(Int64.fromDatabaseValue))
+            return (pending, outbox, held, try SyncTables.meta(db, .schemaVersion).flatMap(Int64.fromDatabaseValue))
         }
         return StoreHealthReport(
             agentVersion: agentVersion, pendingChanges: counts.pending, outboxRows: counts.outbox, heldRows: counts.held,

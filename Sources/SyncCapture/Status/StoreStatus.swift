@@ -55,16 +55,6 @@ public struct StoreStatus: Codable, Hashable, Sendable {
     public var problems: [Problem]
 }
 
-/// Keys in `_dealersync_meta` that the agent writes for `status`.
-enum AgentStateKey {
-    static let hqURL = "hq_url"
-    static let lastPushAt = "last_push_at"
-    static let lastPullAt = "last_pull_at"
-    static let lastError = "last_error"
-    static let lastErrorHint = "last_error_hint"
-    static let lastErrorAt = "last_error_at"
-}
-
 extension DealerDatabase {
     /// Thresholds that turn a quiet store into a degraded one.
     public struct StatusThresholds: Sendable {
@@ -85,7 +75,7 @@ extension DealerDatabase {
                     unresolvedConflicts: 0, tableProblems: [:], health: .broken,
                     problems: [.init(message: "dealersync is not set up in this database", hint: "run `dealersync init --config <agent.yaml>`")])
             }
-            func text(_ key: String) throws -> String? { try SyncTables.meta(db, key).flatMap(String.fromDatabaseValue) }
+            func text(_ key: MetaKey) throws -> String? { try SyncTables.meta(db, key).flatMap(String.fromDatabaseValue) }
             do {
                 try requireInstalled(db)
             } catch let error as CaptureError {
@@ -93,8 +83,8 @@ extension DealerDatabase {
                     node: settings.node, database: settings.databasePath, pendingChanges: 0, outboxBatches: 0, outboxRows: 0,
                     unresolvedConflicts: 0, tableProblems: [:], health: .broken, problems: [.init(message: error.message, hint: error.hint)])
             }
-            func millis(_ key: String) throws -> Int64? { try SyncTables.meta(db, key).flatMap(Int64.fromDatabaseValue) }
-            func date(_ key: String) throws -> Date? { try millis(key).map { Date(timeIntervalSince1970: Double($0) / 1000) } }
+            func millis(_ key: MetaKey) throws -> Int64? { try SyncTables.meta(db, key).flatMap(Int64.fromDatabaseValue) }
+            func date(_ key: MetaKey) throws -> Date? { try millis(key).map { Date(timeIntervalSince1970: Double($0) / 1000) } }
 
             var pending = 0
             var tableProblems: [String: String] = [:]
@@ -115,12 +105,12 @@ extension DealerDatabase {
             let oldestSeconds = oldest.map { Int((now.timeIntervalSince1970 * 1000 - Double($0)) / 1000) }
             let conflicts = try Int.fetchOne(db, sql: "SELECT count(*) FROM _dealersync_conflicts WHERE resolved_at IS NULL") ?? 0
             var lastError: StoreStatus.Problem?
-            if let message = try text(AgentStateKey.lastError) {
-                lastError = .init(message: message, hint: try text(AgentStateKey.lastErrorHint) ?? "see the agent's log")
+            if let message = try text(.lastError) {
+                lastError = .init(message: message, hint: try text(.lastErrorHint) ?? "see the agent's log")
             }
             var health: StoreStatus.Health = tableProblems.isEmpty ? .healthy : .broken
             Self.captureProblems(capture, now: now, health: &health, problems: &problems)
-            if let recovery = try text("recovery") {
+            if let recovery = try text(.recovery) {
                 if health == .healthy { health = .degraded }
                 problems.append(.init(
                     message: "recovering from a restored DMS file: \(recovery)",
@@ -130,7 +120,7 @@ extension DealerDatabase {
                 problems.append(.init(
                     message: "the DMS file is older than what this store already sent (its write counter is \(restored.fileCounter), \(restored.witness) saw \(restored.witnessed)): restored from a backup or copied back",
                     hint: "start the agent (systemctl start dealersync-agent): it recovers HQ's newer rows by itself; do not run `resync`"))
-            } else if let last = try text("last_recovery") {
+            } else if let last = try text(.lastRecovery) {
                 problems.append(.init(message: "last recovery from a restored DMS file: \(last)", hint: "nothing to do"))
             }
             if let lastError, health == .healthy {
@@ -205,11 +195,11 @@ extension DealerDatabase {
                     hint: "check that the agent runs (systemctl status dealersync-agent) and can reach HQ"))
             }
             return StoreStatus(
-                node: try text("node") ?? settings.node, database: settings.databasePath, hqURL: try text(AgentStateKey.hqURL),
-                schemaVersion: try millis("schema_version").map(Int.init), pendingChanges: pending,
+                node: try text(.node) ?? settings.node, database: settings.databasePath, hqURL: try text(.hqURL),
+                schemaVersion: try millis(.schemaVersion).map(Int.init), pendingChanges: pending,
                 outboxBatches: outbox["n"], outboxRows: outbox["rows"], oldestUnsentSeconds: oldestSeconds,
-                lastPushAt: try date(AgentStateKey.lastPushAt), lastPullAt: try date(AgentStateKey.lastPullAt),
-                clockOffsetMillis: try millis("hlc_offset"), unresolvedConflicts: conflicts, heldRows: held, waitingForTables: waiting,
+                lastPushAt: try date(.lastPushAt), lastPullAt: try date(.lastPullAt),
+                clockOffsetMillis: try millis(.hlcOffset), unresolvedConflicts: conflicts, heldRows: held, waitingForTables: waiting,
                 refusedByHQ: notices[.refused]?.count ?? 0, overruledByHQ: notices[.overruled]?.count ?? 0, lastError: lastError,
                 tableProblems: tableProblems, capture: capture, health: health, problems: problems)
         }
@@ -246,26 +236,26 @@ extension DealerDatabase {
     /// Records the outcome of an agent step for `status` (the agent calls these).
     public func recordAgentState(hqURL: String? = nil, pushedAt: Date? = nil, pulledAt: Date? = nil) throws {
         try write { db in
-            if let hqURL { try SyncTables.setMeta(db, AgentStateKey.hqURL, hqURL) }
-            if let pushedAt { try SyncTables.setMeta(db, AgentStateKey.lastPushAt, Int64(pushedAt.timeIntervalSince1970 * 1000)) }
-            if let pulledAt { try SyncTables.setMeta(db, AgentStateKey.lastPullAt, Int64(pulledAt.timeIntervalSince1970 * 1000)) }
+            if let hqURL { try SyncTables.setMeta(db, .hqURL, hqURL) }
+            if let pushedAt { try SyncTables.setMeta(db, .lastPushAt, Int64(pushedAt.timeIntervalSince1970 * 1000)) }
+            if let pulledAt { try SyncTables.setMeta(db, .lastPullAt, Int64(pulledAt.timeIntervalSince1970 * 1000)) }
         }
     }
 
     /// Records (or with nil, clears) the agent's current error for `status`.
     public func recordAgentError(_ message: String?, hint: String? = nil, at date: Date = Date()) throws {
         try write { db in
-            try SyncTables.setMeta(db, AgentStateKey.lastError, message)
-            try SyncTables.setMeta(db, AgentStateKey.lastErrorHint, hint)
-            try SyncTables.setMeta(db, AgentStateKey.lastErrorAt, message == nil ? nil : Int64(date.timeIntervalSince1970 * 1000))
+            try SyncTables.setMeta(db, .lastError, message)
+            try SyncTables.setMeta(db, .lastErrorHint, hint)
+            try SyncTables.setMeta(db, .lastErrorAt, message == nil ? nil : Int64(date.timeIntervalSince1970 * 1000))
         }
     }
 
     /// Sets the HLC's correction from the offset measured against HQ (HQ's clock minus ours).
     public func recordClockOffset(millis: Int64, at date: Date = Date()) throws {
         try write { db in
-            try SyncTables.setMeta(db, "hlc_offset", millis)
-            try SyncTables.setMeta(db, "hlc_offset_measured_at", Int64(date.timeIntervalSince1970 * 1000))
+            try SyncTables.setMeta(db, .hlcOffset, millis)
+            try SyncTables.setMeta(db, .hlcOffsetMeasuredAt, Int64(date.timeIntervalSince1970 * 1000))
         }
     }
 
@@ -273,6 +263,6 @@ extension DealerDatabase {
     /// must not be stamped: a reading from a clock a day ahead would stay in the HLC (which
     /// never goes back) and in the rows, and HQ refuses rows from the future.
     public func hasMeasuredClockOffset() throws -> Bool {
-        try read { db in try SyncTables.meta(db, "hlc_offset_measured_at").flatMap(Int64.fromDatabaseValue) != nil }
+        try read { db in try SyncTables.meta(db, .hlcOffsetMeasuredAt).flatMap(Int64.fromDatabaseValue) != nil }
     }
 }

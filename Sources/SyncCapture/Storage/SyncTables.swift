@@ -151,23 +151,23 @@ enum SyncTables {
 
     // MARK: - Key/value state
 
-    static func meta(_ db: Database, _ key: String) throws -> DatabaseValue? {
-        try DatabaseValue.fetchOne(db, sql: "SELECT value FROM _dealersync_meta WHERE key = ?", arguments: [key])
+    static func meta(_ db: Database, _ key: MetaKey) throws -> DatabaseValue? {
+        try DatabaseValue.fetchOne(db, sql: "SELECT value FROM _dealersync_meta WHERE key = ?", arguments: [key.rawValue])
     }
 
     /// The sync schema installed here. Reading only the schema needs no `SyncTransaction`
     /// (which also reads every table's shape and the clock).
     static func installedSchema(_ db: Database) throws -> SyncSchema {
-        guard let yaml = try meta(db, "schema").flatMap(String.fromDatabaseValue) else {
+        guard let yaml = try meta(db, .schema).flatMap(String.fromDatabaseValue) else {
             throw CaptureError(.notInitialized, "no sync schema is installed", hint: "run `dealersync init --config <agent.yaml>`")
         }
         return try SyncSchema(yaml: yaml, source: "installed sync schema")
     }
 
-    static func setMeta(_ db: Database, _ key: String, _ value: (any DatabaseValueConvertible)?) throws {
+    static func setMeta(_ db: Database, _ key: MetaKey, _ value: (any DatabaseValueConvertible)?) throws {
         try db.execute(
             sql: "INSERT INTO _dealersync_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            arguments: [key, value])
+            arguments: [key.rawValue, value])
     }
 
     /// Every `_dealersync_*` object in the file, triggers first so that dropping tables
