@@ -201,14 +201,17 @@ extension SQLiteSyncStore {
     ) throws {
         let key = Data(pushed.key.bytes)
         // Retention may have dropped the row's tombstone once every holder had it.
-        var seen = try writer.storedVersion(spec.name, key)?.version ?? erasure.tombstone
+        let stored = try writer.storedVersion(spec.name, key)
+        var seen = stored?.version ?? erasure.tombstone
         seen.versionVector = seen.versionVector.merging(pushed.versionVector)
         var clock = try HQClock(db)
         let (dot, now) = clock.next(after: max(seen.latestHLC, pushed.latestHLC), wallMillis: atMillis)
         let tombstone = erasureTombstone(of: seen, dot: dot, hlc: now)
         let sequence = try writer.replace(with: tombstone, spec: spec)
         try clock.save(db)
-        try db.execute(sql: "DELETE FROM feed WHERE table_name = ? AND row_key = ? AND seq <> ?", arguments: [spec.name, key, sequence])
+        // The tombstone this one replaces leaves the feed (by its sequence: the feed has no
+        // index by row, and this runs inside a push's transaction).
+        if let previous = stored?.sequence { try db.execute(sql: "DELETE FROM feed WHERE seq = ?", arguments: [previous]) }
         try db.execute(
             sql: "INSERT INTO holders (dealer, table_name, row_key, known_seq) VALUES (?, ?, ?, 0) ON CONFLICT DO UPDATE SET known_seq = 0",
             arguments: [dealer.rawValue, spec.name, key])
